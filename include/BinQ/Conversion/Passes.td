@@ -1,0 +1,56 @@
+//===- Passes.td - binq conversion passes ------------------*- tablegen -*-===//
+
+#ifndef BINQ_CONVERSION_PASSES_TD
+#define BINQ_CONVERSION_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def ConvertBinQToVector : Pass<"convert-binq-to-vector", "::mlir::ModuleOp"> {
+  let summary = "Lower binq ops to tiled scf loops of vector bit operations";
+  let description = [{
+    Lowers every binq op on tensors to upstream dialects, still on tensors so
+    that one-shot bufferization places the buffers:
+
+    * `!binq.packed` values become flat `tensor<?xi64>` word tensors and code
+      tensors become `i8`/`i16`/`i32` tensors;
+    * `binq.linear` with a packed weight in the panel layout becomes a
+      register-blocked GEMM: for each panel of NR output channels and each
+      block of `row-tile` input rows, `row-tile x NR/8` accumulators of
+      `vector<8xi64>` are updated with `arith.xori`/`arith.andi` +
+      `math.ctpop` + `arith.addi` per 64-bit word of K (one broadcast input
+      word against one vector of NR/8 weight words), followed by a fused
+      epilogue (popcount to dot product, input and weight scales, offsets,
+      bias) written with masked `vector.transfer_write`. Bit-packed inputs of
+      every pairing (binary, bool and ternary inputs against binary or
+      ternary weights) share this kernel; integer inputs (k-bit
+      activations) accumulate `+x` or `-x` per weight bit in `vector<8xi32>`;
+    * `binq.quantize` of an activation quantizer becomes `linalg.generic`
+      reductions for the dynamic statistics (max|x|, min, max) and an
+      elementwise `linalg.generic` computing the codes with `math.roundeven`,
+      in the same float32 order as the reference semantics;
+    * `binq.pack` / `binq.unpack` (rows layout) become loops over 64-code
+      chunks that compare, `vector.bitcast` `vector<64xi1>` to `i64`, and back;
+    * `binq.dequantize` becomes an elementwise `linalg.generic`;
+    * `binq.constant` becomes `arith.constant`.
+
+    Weight quantizers must have been folded (`binq-fold-weights`) and linear
+    weights packed (`binq-pack`) before; anything else is reported with its
+    location.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect",
+    "::mlir::vector::VectorDialect",
+  ];
+  let options = [
+    Option<"rowTile", "row-tile", "int64_t", /*default=*/"4",
+           "Input rows (M) per register tile of the GEMM kernel; with the "
+           "weight panel width NR the tile keeps row-tile x NR/8 vector "
+           "accumulators in registers">,
+  ];
+}
+
+#endif // BINQ_CONVERSION_PASSES_TD

@@ -1,0 +1,20 @@
+//===- Passes.h - binq transforms -------------------------------*- C++ -*-===//
+
+#ifndef BINQ_TRANSFORMS_PASSES_H
+#define BINQ_TRANSFORMS_PASSES_H
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/Pass/Pass.h"
+
+namespace binq {
+
+#define GEN_PASS_DECL
+#include "BinQ/Transforms/Passes.h.inc"
+
+#define GEN_PASS_REGISTRATION
+#include "BinQ/Transforms/Passes.h.inc"
+
+} // namespace binq
+
+#endif // BINQ_TRANSFORMS_PASSES_H

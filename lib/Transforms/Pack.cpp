@@ -1,0 +1,51 @@
+//===- Pack.cpp - bit-pack the operands of binq.linear --------------------===//
+
+#include "BinQ/IR/BinQ.h"
+#include "BinQ/Transforms/Passes.h"
+
+#include "mlir/IR/PatternMatch.h"
+
+namespace binq {
+#define GEN_PASS_DEF_PACK
+#include "BinQ/Transforms/Passes.h.inc"
+} // namespace binq
+
+using namespace mlir;
+using namespace binq;
+
+namespace {
+struct PackPass : public binq::impl::PackBase<PackPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    if (panelWidth <= 0 || panelWidth % 8 != 0 || panelWidth > 256) {
+      module.emitError() << "panel-width must be a positive multiple of 8 up "
+                            "to 256, got "
+                         << panelWidth;
+      return signalPassFailure();
+    }
+    IRRewriter rewriter(&getContext());
+    module.walk([&](LinearOp op) {
+      rewriter.setInsertionPoint(op);
+      auto packOperand = [&](Value codes, int64_t panel) -> Value {
+        auto type = dyn_cast<RankedTensorType>(codes.getType());
+        if (!type || !isPackableCodeType(type.getElementType()))
+          return codes;
+        auto packedType =
+            PackedType::get(type.getShape(), type.getElementType(), panel);
+        // Constant weights fold to packed words right here.
+        return rewriter.createOrFold<PackOp>(op.getLoc(), packedType, codes);
+      };
+      Value input = packOperand(op.getInput(), 0);
+      Value weight = packOperand(op.getWeight(), panelWidth);
+      if (input == op.getInput() && weight == op.getWeight())
+        return;
+      rewriter.modifyOpInPlace(op, [&] {
+        op.getInputMutable().assign(input);
+        op.getWeightMutable().assign(weight);
+      });
+    });
+  }
+};
+} // namespace
