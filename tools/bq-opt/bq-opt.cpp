@@ -5,6 +5,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "BinQ/Compiler/Compiler.h"
 #include "BinQ/Conversion/Passes.h"
 #include "BinQ/IR/BinQ.h"
 #include "BinQ/Transforms/Passes.h"
@@ -19,6 +20,7 @@ int main(int argc, char **argv) {
   mlir::registerAllPasses();
   binq::registerBinQTransformsPasses();
   binq::registerBinQConversionPasses();
+  binq::registerBinQPipelines();
   mlir::DialectRegistry registry;
   registry.insert<binq::BinQDialect>();
   mlir::registerAllDialects(registry);

@@ -69,9 +69,9 @@ def BinQ_QuantizeOp : BinQ_Op<"quantize", [Pure]> {
     (the scale is dynamic where the quantizer says so).
 
     ```mlir
-    %codes, %scale = binq.quantize %w #binq.bwn<granularity = per_tensor>
+    %codes, %scale = binq.quantize #binq.bwn<granularity = per_tensor> %w
         : tensor<768x768xf32> -> tensor<768x768x!binq.binary>, tensor<1xf32>
-    %q, %s, %min = binq.quantize %x #binq.uniform<bits = 8, mode = asymmetric>
+    %q, %s, %min = binq.quantize #binq.uniform<bits = 8, mode = asymmetric> %x
         : tensor<128x3072xf32> -> tensor<128x3072xui8>, tensor<1xf32>, tensor<1xf32>
     ```
   }];
@@ -80,7 +80,7 @@ def BinQ_QuantizeOp : BinQ_Op<"quantize", [Pure]> {
   let results = (outs BinQ_CodeTensor:$codes, BinQ_ScaleTensor:$scales,
                       Optional<BinQ_ScaleTensor>:$offsets);
   let assemblyFormat = [{
-    $input $quantizer attr-dict `:` type($input) `->` type($codes) `,`
+    $quantizer $input attr-dict `:` type($input) `->` type($codes) `,`
     type($scales) (`,` type($offsets)^)?
   }];
   let hasFolder = 1;
@@ -128,7 +128,7 @@ def BinQ_PackOp : BinQ_Op<"pack", [Pure]> {
   }];
   let arguments = (ins BinQ_PackableTensor:$codes);
   let results = (outs BinQ_PackedType:$result);
-  let assemblyFormat = "$codes attr-dict `:` type($codes) `->` type($result)";
+  let assemblyFormat = "$codes attr-dict `:` type($codes) `->` qualified(type($result))";
   let hasFolder = 1;
   let hasVerifier = 1;
 }
@@ -144,7 +144,7 @@ def BinQ_UnpackOp : BinQ_Op<"unpack", [Pure]> {
   }];
   let arguments = (ins BinQ_PackedType:$packed);
   let results = (outs BinQ_PackableTensor:$result);
-  let assemblyFormat = "$packed attr-dict `:` type($packed) `->` type($result)";
+  let assemblyFormat = "$packed attr-dict `:` qualified(type($packed)) `->` type($result)";
   let hasFolder = 1;
   let hasVerifier = 1;
 }

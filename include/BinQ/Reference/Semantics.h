@@ -38,6 +38,8 @@ enum class QuantizerKind {
   BiBERTSign, ///< sign(w - mean_row(w)), alpha = mean_row|w| (uncentred).
   TBTBinary,  ///< sign(w) (or sign(w - mean) if centred), alpha = mean|w|.
   TBTTernary, ///< round(clamp(w/s,-1,1)), s = (4/3) mean|w|.
+  // (Means, minima and maxima are over the group: the row when per-row, the
+  // whole tensor when per-tensor; BiBERT and TBT use per-row.)
   // Activation quantizers (run at run time by generated code).
   Uniform, ///< k-bit min-max with optional clip, dynamic scale.
   LSQ,     ///< k-bit with a learned step, dynamic minimum if asymmetric.
@@ -197,7 +199,10 @@ std::vector<float> quantizedLinear(const int32_t *a,
 struct SplitGroup {
   double a = 0.5;     ///< Scale of I-elements going to w1.
   double b = 0.0;     ///< Shift of zero-code elements.
-  bool exact = true;  ///< 0 < a < 1: BWN(w1) + BWN(w2) == TWN(w) exactly.
+  /// 0 < a < 1: BWN(w1) + BWN(w2) == TWN(w) exactly (up to float rounding).
+  /// A group whose TWN codes are all zero (I empty, a unused) is exact only
+  /// when the group itself is all zero.
+  bool exact = true;
   /// max |BWN(w1) + BWN(w2) - TWN(w)| over the group (0 when exact, up to
   /// float rounding).
   double maxError = 0.0;
@@ -223,7 +228,14 @@ SplitResult ternaryWeightSplit(const float *w, int64_t rows, int64_t cols,
 /// is at most `budget` (costs are non-negative integers: bytes or FLOPs).
 /// Exact dynamic programming; costs are divided by their greatest common
 /// divisor first so byte-sized costs stay tractable. Ties go to the cheaper
-/// subset, then to the lexicographically smaller index set.
+/// subset, then to the lexicographically smaller index set (sorted index
+/// lists compared element by element, a proper prefix being smaller).
+/// Utilities must be finite; they are summed in double as the DP goes, so
+/// "ties" are exact equalities of those sums (exact for integer-valued
+/// utilities). Items costing more than the budget are never chosen; a
+/// negative budget chooses nothing. Time O(n * W) and memory n * W bits plus
+/// two rows of W doubles, where W = min(budget, total cost of the items that
+/// fit) / gcd + 1 (about 12.5 MB of bits for 100 items and W = 1e6).
 std::vector<bool> solveKnapsack(const std::vector<double> &utility,
                                 const std::vector<int64_t> &cost,
                                 int64_t budget);

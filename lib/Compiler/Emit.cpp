@@ -1,0 +1,407 @@
+//===- Emit.cpp - LLVM IR, object files and shared libraries --------------===//
+
+#include "BinQ/Compiler/Compiler.h"
+#include "binq/abi.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Export.h"
+
+#include "llvm/IR/Constants.h"
+#include "llvm/IR/IRBuilder.h"
+#include "llvm/IR/LegacyPassManager.h"
+#include "llvm/IR/Verifier.h"
+#include "llvm/MC/MCSubtargetInfo.h"
+#include "llvm/MC/TargetRegistry.h"
+#include "llvm/Passes/PassBuilder.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/Program.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/Support/ToolOutputFile.h"
+#include "llvm/TargetParser/Host.h"
+#include "llvm/TargetParser/SubtargetFeature.h"
+#include "llvm/TargetParser/Triple.h"
+
+using namespace mlir;
+
+const char *binq::getBinQVersion() { return BINQ_VERSION_STRING; }
+
+//===----------------------------------------------------------------------===//
+// Target
+//===----------------------------------------------------------------------===//
+
+llvm::Expected<std::unique_ptr<llvm::TargetMachine>>
+binq::createTargetMachine(const TargetOptions &options) {
+  llvm::InitializeNativeTarget();
+  llvm::InitializeNativeTargetAsmPrinter();
+  llvm::Triple triple(llvm::sys::getDefaultTargetTriple());
+  if (triple.getArch() != llvm::Triple::x86_64)
+    return llvm::createStringError(
+        "BinQ generates x86-64 code; this host is " + triple.str());
+  std::string error;
+  const llvm::Target *target =
+      llvm::TargetRegistry::lookupTarget(triple, error);
+  if (!target)
+    return llvm::createStringError("no LLVM target for " + triple.str() +
+                                   ": " + error);
+  std::string cpu = options.cpu;
+  llvm::SubtargetFeatures features;
+  if (cpu.empty() || cpu == "host") {
+    cpu = llvm::sys::getHostCPUName().str();
+    for (const auto &feature : llvm::sys::getHostCPUFeatures())
+      features.AddFeature(feature.getKey(), feature.getValue());
+  } else {
+    const llvm::MCSubtargetInfo *info = target->createMCSubtargetInfo(
+        triple, cpu, "");
+    bool known = info && info->isCPUStringValid(cpu);
+    delete info;
+    if (!known)
+      return llvm::createStringError(
+          "unknown target CPU '" + cpu +
+          "' (use an LLVM x86 CPU name such as x86-64, x86-64-v3, "
+          "skylake-avx512, znver4, or 'host')");
+  }
+  if (!options.features.empty()) {
+    llvm::SmallVector<llvm::StringRef> extra;
+    llvm::StringRef(options.features).split(extra, ',', -1, false);
+    for (llvm::StringRef feature : extra) {
+      feature = feature.trim();
+      if (!feature.starts_with("+") && !feature.starts_with("-"))
+        return llvm::createStringError("target feature '" + feature.str() +
+                                       "' must start with '+' or '-'");
+      features.AddFeature(feature);
+    }
+  }
+  llvm::TargetOptions targetOptions;
+  std::unique_ptr<llvm::TargetMachine> tm(target->createTargetMachine(
+      triple, cpu, features.getString(), targetOptions, llvm::Reloc::PIC_,
+      std::nullopt, llvm::CodeGenOptLevel::Aggressive));
+  if (!tm)
+    return llvm::createStringError("could not create a target machine for " +
+                                   cpu);
+  return tm;
+}
+
+//===----------------------------------------------------------------------===//
+// Entry points
+//===----------------------------------------------------------------------===//
+
+static std::optional<int32_t> dtypeOf(Type type) {
+  if (type.isF32())
+    return BQ_DTYPE_F32;
+  if (type.isF64())
+    return BQ_DTYPE_F64;
+  if (type.isSignlessInteger(8))
+    return BQ_DTYPE_I8;
+  if (type.isSignlessInteger(16))
+    return BQ_DTYPE_I16;
+  if (type.isSignlessInteger(32))
+    return BQ_DTYPE_I32;
+  if (type.isSignlessInteger(64))
+    return BQ_DTYPE_I64;
+  return std::nullopt;
+}
+
+static const char *dtypeName(int32_t dtype) {
+  switch (dtype) {
+  case BQ_DTYPE_F32:
+    return "f32";
+  case BQ_DTYPE_F64:
+    return "f64";
+  case BQ_DTYPE_I8:
+    return "i8";
+  case BQ_DTYPE_I16:
+    return "i16";
+  case BQ_DTYPE_I32:
+    return "i32";
+  default:
+    return "i64";
+  }
+}
+
+FailureOr<std::vector<binq::FunctionInfo>>
+binq::prepareEntryPoints(ModuleOp module) {
+  std::vector<FunctionInfo> functions;
+  bool ok = true;
+  auto describe = [&](func::FuncOp func, Type type,
+                      std::vector<ArgumentInfo> &into) {
+    auto tensor = dyn_cast<RankedTensorType>(type);
+    std::optional<int32_t> dtype =
+        tensor ? dtypeOf(tensor.getElementType()) : std::nullopt;
+    if (!dtype) {
+      func.emitError() << "entry point @" << func.getSymName()
+                       << " has an argument or result of type " << type
+                       << "; entry points take and return ranked tensors of "
+                          "f32, f64, i8, i16, i32 or i64";
+      ok = false;
+      return;
+    }
+    ArgumentInfo info;
+    info.dtype = *dtype;
+    for (int64_t dim : tensor.getShape())
+      info.shape.push_back(ShapedType::isDynamic(dim) ? -1 : dim);
+    into.push_back(std::move(info));
+  };
+  for (auto func : module.getOps<func::FuncOp>()) {
+    if (func.isPrivate() || func.isExternal())
+      continue;
+    FunctionInfo info;
+    info.name = func.getSymName().str();
+    for (Type type : func.getArgumentTypes())
+      describe(func, type, info.inputs);
+    for (Type type : func.getResultTypes())
+      describe(func, type, info.outputs);
+    func->setAttr(LLVM::LLVMDialect::getEmitCWrapperAttrName(),
+                  UnitAttr::get(module.getContext()));
+    functions.push_back(std::move(info));
+  }
+  if (!ok)
+    return failure();
+  if (functions.empty()) {
+    module.emitError("no public function to compile: the module needs at "
+                     "least one public func.func entry point");
+    return failure();
+  }
+  return functions;
+}
+
+std::string binq::buildManifest(const std::vector<FunctionInfo> &functions,
+                                llvm::StringRef targetCpu,
+                                llvm::StringRef extraJsonFields) {
+  llvm::json::Array functionArray;
+  auto args = [](const std::vector<ArgumentInfo> &list) {
+    llvm::json::Array array;
+    for (const ArgumentInfo &arg : list) {
+      llvm::json::Array shape;
+      for (int64_t dim : arg.shape)
+        shape.push_back(dim);
+      array.push_back(llvm::json::Object{{"dtype", dtypeName(arg.dtype)},
+                                         {"shape", std::move(shape)}});
+    }
+    return array;
+  };
+  for (const FunctionInfo &function : functions)
+    functionArray.push_back(
+        llvm::json::Object{{"name", function.name},
+                           {"inputs", args(function.inputs)},
+                           {"outputs", args(function.outputs)}});
+  llvm::json::Object manifest{{"format", "binq-library"},
+                              {"abi_version", int64_t(BQ_ABI_VERSION)},
+                              {"binq_version", getBinQVersion()},
+                              {"target_cpu", targetCpu.str()},
+                              {"functions", std::move(functionArray)}};
+  if (!extraJsonFields.empty()) {
+    llvm::Expected<llvm::json::Value> extra =
+        llvm::json::parse(extraJsonFields);
+    if (extra && extra->getAsObject())
+      for (auto &field : *extra->getAsObject())
+        manifest[field.first] = field.second;
+    else
+      llvm::consumeError(extra.takeError());
+  }
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  os << llvm::json::Value(std::move(manifest));
+  return text;
+}
+
+/// Adds `void bq_entry_<name>(void **descriptors)` calling the C interface
+/// wrapper of each function, and the `bq_module_info` table.
+static llvm::Error addModuleInfo(llvm::Module &module,
+                                 const std::vector<binq::FunctionInfo> &functions,
+                                 llvm::StringRef targetCpu,
+                                 llvm::StringRef manifestJson) {
+  llvm::LLVMContext &ctx = module.getContext();
+  llvm::Type *i32 = llvm::Type::getInt32Ty(ctx);
+  llvm::Type *i64 = llvm::Type::getInt64Ty(ctx);
+  llvm::PointerType *ptr = llvm::PointerType::getUnqual(ctx);
+  auto *argInfoType = llvm::StructType::create(ctx, {i32, i32, ptr},
+                                               "bq_arg_info");
+  auto *functionInfoType = llvm::StructType::create(
+      ctx, {ptr, ptr, i32, i32, ptr}, "bq_function_info");
+  auto *moduleInfoType = llvm::StructType::create(
+      ctx, {i32, ptr, ptr, ptr, i32, ptr}, "bq_module_info");
+
+  auto makeString = [&](llvm::StringRef text, llvm::StringRef name) {
+    llvm::Constant *data = llvm::ConstantDataArray::getString(ctx, text);
+    auto *global = new llvm::GlobalVariable(
+        module, data->getType(), /*isConstant=*/true,
+        llvm::GlobalValue::PrivateLinkage, data, name);
+    return global;
+  };
+
+  std::vector<llvm::Constant *> functionInfos;
+  for (const binq::FunctionInfo &function : functions) {
+    std::string wrapperName = "_mlir_ciface_" + function.name;
+    llvm::Function *wrapper = module.getFunction(wrapperName);
+    if (!wrapper)
+      return llvm::createStringError("the lowered module has no C interface "
+                                     "wrapper for @" +
+                                     function.name);
+    size_t numArgs = function.inputs.size() + function.outputs.size();
+    if (wrapper->arg_size() != numArgs)
+      return llvm::createStringError(
+          "@" + function.name + ": expected " + std::to_string(numArgs) +
+          " memref arguments after lowering, found " +
+          std::to_string(wrapper->arg_size()));
+    auto *entryType =
+        llvm::FunctionType::get(llvm::Type::getVoidTy(ctx), {ptr}, false);
+    auto *entry =
+        llvm::Function::Create(entryType, llvm::GlobalValue::ExternalLinkage,
+                               "bq_entry_" + function.name, module);
+    llvm::IRBuilder<> builder(llvm::BasicBlock::Create(ctx, "entry", entry));
+    std::vector<llvm::Value *> callArgs;
+    for (size_t i = 0; i < numArgs; ++i) {
+      llvm::Value *slot = builder.CreateConstInBoundsGEP1_64(
+          ptr, entry->getArg(0), i);
+      callArgs.push_back(builder.CreateLoad(ptr, slot));
+    }
+    builder.CreateCall(wrapper, callArgs);
+    builder.CreateRetVoid();
+
+    std::vector<llvm::Constant *> argInfos;
+    auto addArgs = [&](const std::vector<binq::ArgumentInfo> &list) {
+      for (const binq::ArgumentInfo &arg : list) {
+        std::vector<llvm::Constant *> dims;
+        for (int64_t dim : arg.shape)
+          dims.push_back(llvm::ConstantInt::get(i64, dim));
+        auto *shapeType = llvm::ArrayType::get(i64, dims.size());
+        auto *shape = new llvm::GlobalVariable(
+            module, shapeType, true, llvm::GlobalValue::PrivateLinkage,
+            llvm::ConstantArray::get(shapeType, dims), "bq_shape");
+        argInfos.push_back(llvm::ConstantStruct::get(
+            argInfoType, {llvm::ConstantInt::get(i32, arg.dtype),
+                          llvm::ConstantInt::get(i32, arg.shape.size()),
+                          shape}));
+      }
+    };
+    addArgs(function.inputs);
+    addArgs(function.outputs);
+    auto *argsType = llvm::ArrayType::get(argInfoType, argInfos.size());
+    auto *argsGlobal = new llvm::GlobalVariable(
+        module, argsType, true, llvm::GlobalValue::PrivateLinkage,
+        llvm::ConstantArray::get(argsType, argInfos), "bq_args");
+    functionInfos.push_back(llvm::ConstantStruct::get(
+        functionInfoType,
+        {makeString(function.name, "bq_name"), entry,
+         llvm::ConstantInt::get(i32, function.inputs.size()),
+         llvm::ConstantInt::get(i32, function.outputs.size()), argsGlobal}));
+  }
+  auto *functionsType =
+      llvm::ArrayType::get(functionInfoType, functionInfos.size());
+  auto *functionsGlobal = new llvm::GlobalVariable(
+      module, functionsType, true, llvm::GlobalValue::PrivateLinkage,
+      llvm::ConstantArray::get(functionsType, functionInfos), "bq_functions");
+  auto *info = new llvm::GlobalVariable(
+      module, moduleInfoType, true, llvm::GlobalValue::PrivateLinkage,
+      llvm::ConstantStruct::get(
+          moduleInfoType,
+          {llvm::ConstantInt::get(i32, BQ_ABI_VERSION),
+           makeString(binq::getBinQVersion(), "bq_version"),
+           makeString(targetCpu, "bq_target_cpu"),
+           makeString(manifestJson, "bq_manifest"),
+           llvm::ConstantInt::get(i32, functionInfos.size()), functionsGlobal}),
+      "bq_info");
+  auto *getterType = llvm::FunctionType::get(ptr, {}, false);
+  auto *getter =
+      llvm::Function::Create(getterType, llvm::GlobalValue::ExternalLinkage,
+                             BQ_MODULE_INFO_SYMBOL, module);
+  llvm::IRBuilder<> builder(llvm::BasicBlock::Create(ctx, "entry", getter));
+  builder.CreateRet(info);
+  return llvm::Error::success();
+}
+
+llvm::Expected<std::unique_ptr<llvm::Module>>
+binq::translateAndOptimize(ModuleOp module, llvm::LLVMContext &context,
+                           llvm::TargetMachine &tm,
+                           const std::vector<FunctionInfo> &functions,
+                           llvm::StringRef manifestJson) {
+  registerBuiltinDialectTranslation(*module.getContext());
+  registerLLVMDialectTranslation(*module.getContext());
+  std::unique_ptr<llvm::Module> llvmModule =
+      translateModuleToLLVMIR(module, context, "binq");
+  if (!llvmModule)
+    return llvm::createStringError("translation to LLVM IR failed");
+  llvmModule->setDataLayout(tm.createDataLayout());
+  llvmModule->setTargetTriple(tm.getTargetTriple());
+  // Every function gets the target's CPU and features, so the backend may
+  // use AVX-512 VPOPCNTDQ or AVX2 as the target allows.
+  for (llvm::Function &function : *llvmModule) {
+    if (function.isDeclaration())
+      continue;
+    function.addFnAttr("target-cpu", tm.getTargetCPU());
+    function.addFnAttr("target-features", tm.getTargetFeatureString());
+  }
+  if (llvm::Error error = addModuleInfo(*llvmModule, functions,
+                                        tm.getTargetCPU(), manifestJson))
+    return std::move(error);
+
+  llvm::LoopAnalysisManager lam;
+  llvm::FunctionAnalysisManager fam;
+  llvm::CGSCCAnalysisManager cgam;
+  llvm::ModuleAnalysisManager mam;
+  llvm::PassBuilder builder(&tm);
+  builder.registerModuleAnalyses(mam);
+  builder.registerCGSCCAnalyses(cgam);
+  builder.registerFunctionAnalyses(fam);
+  builder.registerLoopAnalyses(lam);
+  builder.crossRegisterProxies(lam, fam, cgam, mam);
+  llvm::ModulePassManager mpm =
+      builder.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O3);
+  mpm.run(*llvmModule, mam);
+  std::string problems;
+  llvm::raw_string_ostream os(problems);
+  if (llvm::verifyModule(*llvmModule, &os))
+    return llvm::createStringError("invalid LLVM IR: " + problems);
+  return llvmModule;
+}
+
+llvm::Error binq::writeObjectFile(llvm::Module &module,
+                                  llvm::TargetMachine &tm,
+                                  llvm::StringRef path) {
+  std::error_code ec;
+  llvm::ToolOutputFile out(path, ec, llvm::sys::fs::OF_None);
+  if (ec)
+    return llvm::createStringError("cannot write " + path.str() + ": " +
+                                   ec.message());
+  llvm::legacy::PassManager pm;
+  if (tm.addPassesToEmitFile(pm, out.os(), nullptr,
+                             llvm::CodeGenFileType::ObjectFile))
+    return llvm::createStringError("the target cannot emit object files");
+  pm.run(module);
+  out.keep();
+  return llvm::Error::success();
+}
+
+llvm::Error binq::linkSharedLibrary(llvm::StringRef objectPath,
+                                    llvm::StringRef libraryPath) {
+  llvm::SmallVector<std::string> candidates = {"ld.lld", "ld.lld-22"};
+  std::string linker;
+  for (const std::string &name : candidates) {
+    auto found = llvm::sys::findProgramByName(name, {BINQ_LLVM_TOOLS_DIR});
+    if (!found)
+      found = llvm::sys::findProgramByName(name);
+    if (found) {
+      linker = *found;
+      break;
+    }
+  }
+  if (linker.empty())
+    return llvm::createStringError(
+        "cannot find the LLVM linker ld.lld (install Debian's lld-22) to link "
+        "the shared library; --emit obj writes the object file alone");
+  llvm::SmallVector<llvm::StringRef> args = {
+      linker,      "-shared",    "--hash-style=gnu", "-z", "noexecstack",
+      "-o",        libraryPath,  objectPath};
+  std::string message;
+  int status = llvm::sys::ExecuteAndWait(linker, args, std::nullopt, {}, 0, 0,
+                                         &message);
+  if (status != 0)
+    return llvm::createStringError("linking " + libraryPath.str() +
+                                   " failed" +
+                                   (message.empty() ? "" : ": " + message));
+  return llvm::Error::success();
+}

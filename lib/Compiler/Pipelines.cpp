@@ -1,0 +1,70 @@
+//===- Pipelines.cpp - the binq lowering pipelines ------------------------===//
+
+#include "BinQ/Compiler/Compiler.h"
+
+#include "mlir/Pass/PassRegistry.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace mlir;
+
+namespace {
+struct LowerToLLVMPipelineOptions
+    : public PassPipelineOptions<LowerToLLVMPipelineOptions> {
+  PassOptions::Option<int64_t> panelWidth{
+      *this, "panel-width",
+      llvm::cl::desc("Output channels per packed weight panel (NR)"),
+      llvm::cl::init(16)};
+  PassOptions::Option<int64_t> rowTile{
+      *this, "row-tile",
+      llvm::cl::desc("Input rows per GEMM register tile (MR)"),
+      llvm::cl::init(4)};
+};
+} // namespace
+
+void binq::buildLowerToLLVMPipeline(OpPassManager &pm,
+                                    const LoweringOptions &options) {
+  // Written as a textual pipeline so that each step reads as the bq-opt
+  // command that runs it alone.
+  std::string pipeline;
+  llvm::raw_string_ostream os(pipeline);
+  os << "binq-fold-weights,"
+     << "binq-pack{panel-width=" << options.panelWidth << "},"
+     << "canonicalize,"
+     << "convert-binq-to-vector{row-tile=" << options.rowTile << "},"
+     << "canonicalize,cse,"
+     << "one-shot-bufferize{bufferize-function-boundaries "
+        "function-boundary-type-conversion=identity-layout-map},"
+     << "buffer-results-to-out-params{hoist-static-allocs},"
+     << "buffer-deallocation-pipeline,"
+     << "convert-linalg-to-loops,"
+     << "convert-vector-to-scf,"
+     << "lower-affine,"
+     << "convert-scf-to-cf,"
+     << "canonicalize,"
+     << "expand-strided-metadata,"
+     << "convert-vector-to-llvm,"
+     << "finalize-memref-to-llvm,"
+     << "convert-math-to-llvm,"
+     << "convert-arith-to-llvm,"
+     << "convert-index-to-llvm,"
+     << "convert-func-to-llvm,"
+     << "convert-cf-to-llvm,"
+     << "reconcile-unrealized-casts";
+  if (failed(parsePassPipeline(pipeline, pm)))
+    llvm::report_fatal_error("binq-lower-to-llvm: invalid pipeline text");
+}
+
+void binq::registerBinQPipelines() {
+  PassPipelineRegistration<LowerToLLVMPipelineOptions>(
+      "binq-lower-to-llvm",
+      "Lower a module of binq, func, linalg, tensor and arith ops to the LLVM "
+      "dialect: fold and pack the weights, lower binq to vectorized "
+      "XNOR-popcount loops, bufferize (results become out-parameters), and "
+      "convert everything to LLVM",
+      [](OpPassManager &pm, const LowerToLLVMPipelineOptions &options) {
+        LoweringOptions lowering;
+        lowering.panelWidth = options.panelWidth;
+        lowering.rowTile = options.rowTile;
+        buildLowerToLLVMPipeline(pm, lowering);
+      });
+}

@@ -1,0 +1,71 @@
+/*===- binq/abi.h - what a BinQ-compiled library exports -------*- C -*-===*
+ *
+ * Every shared library bq-compile writes exports one function,
+ * `bq_module_info`, returning a static table that describes the library: its
+ * format version (checked by the runtime at load time), the BinQ version and
+ * target CPU it was compiled for, a JSON manifest, and each entry point with
+ * the element types and shapes of its arguments.
+ *
+ * An entry point takes an array of pointers to memref descriptors, inputs
+ * first and outputs after; a rank-r descriptor is laid out as
+ *   { void *allocated; void *aligned; int64_t offset;
+ *     int64_t sizes[r]; int64_t strides[r]; }
+ * (the MLIR C interface). Output buffers are provided by the caller.
+ *
+ *===----------------------------------------------------------------------===*/
+
+#ifndef BINQ_ABI_H
+#define BINQ_ABI_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Bumped whenever the layout of the tables below or the calling convention
+ * changes; the runtime refuses libraries with another version. */
+#define BQ_ABI_VERSION 1u
+
+/* The symbol every compiled library exports. */
+#define BQ_MODULE_INFO_SYMBOL "bq_module_info"
+
+typedef enum bq_dtype {
+  BQ_DTYPE_F32 = 0,
+  BQ_DTYPE_F64 = 1,
+  BQ_DTYPE_I8 = 2,
+  BQ_DTYPE_I16 = 3,
+  BQ_DTYPE_I32 = 4,
+  BQ_DTYPE_I64 = 5
+} bq_dtype;
+
+typedef struct bq_arg_info {
+  int32_t dtype;        /* a bq_dtype */
+  int32_t rank;
+  const int64_t *shape; /* rank sizes; -1 for a dynamic size */
+} bq_arg_info;
+
+typedef struct bq_function_info {
+  const char *name;
+  void (*entry)(void **descriptors);
+  int32_t num_inputs;
+  int32_t num_outputs;
+  const bq_arg_info *args; /* num_inputs + num_outputs entries */
+} bq_function_info;
+
+typedef struct bq_module_info {
+  uint32_t abi_version;    /* BQ_ABI_VERSION at compile time */
+  const char *binq_version;
+  const char *target_cpu;
+  const char *manifest;    /* JSON: the same facts plus model metadata */
+  int32_t num_functions;
+  const bq_function_info *functions;
+} bq_module_info;
+
+typedef const bq_module_info *(*bq_module_info_fn)(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* BINQ_ABI_H */
