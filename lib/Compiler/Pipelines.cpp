@@ -34,7 +34,7 @@ void binq::buildLowerToLLVMPipeline(OpPassManager &pm,
      << "canonicalize,cse,"
      << "one-shot-bufferize{bufferize-function-boundaries "
         "function-boundary-type-conversion=identity-layout-map},"
-     << "buffer-results-to-out-params{hoist-static-allocs},"
+     << "binq-results-to-out-params,"
      << "buffer-deallocation-pipeline,"
      << "convert-linalg-to-loops,"
      << "convert-vector-to-scf,"

@@ -319,11 +319,11 @@ struct QuantizeLowering : OpConversionPattern<QuantizeOp> {
       return generic.getResult(0);
     };
     auto constant = [&](float value) -> Value {
-      return perGroup(ValueRange{}, [&](OpBuilder &nb, Location loc,
-                                        ValueRange) -> Value {
-        return arith::ConstantFloatOp::create(nb, loc, nb.getF32Type(),
-                                              llvm::APFloat(value));
-      });
+      if (scalesType.hasStaticShape())
+        return arith::ConstantOp::create(
+            b, scalesType, DenseElementsAttr::get(scalesType, value));
+      Value empty = emptyLike(b, scalesType.getShape(), f32, groupSizes);
+      return linalg::FillOp::create(b, f32Const(b, value), empty).getResult(0);
     };
     auto fconst = [](OpBuilder &nb, Location loc, float value) -> Value {
       return arith::ConstantFloatOp::create(nb, loc, nb.getF32Type(),

@@ -342,10 +342,8 @@ Error PickleReader::reduce(uint32_t callable, uint32_t args) {
   case GlobalKind::StorageType:
     break;
   }
-  return fail("REDUCE may not call torch." +
-              Twine(function.dtype == DType::F32   ? "FloatStorage"
-                    : function.dtype == DType::F64 ? "DoubleStorage"
-                                                   : "<storage class>"));
+  return fail("REDUCE may only call collections.OrderedDict or "
+              "torch._utils._rebuild_tensor_v2, not a storage class");
 }
 
 Expected<uint32_t> PickleReader::run() {
@@ -613,6 +611,12 @@ Expected<uint32_t> PickleReader::run() {
       return fail("unsupported opcode " + opcodeName(opcode));
     }
   }
+}
+
+const PickleReader::StorageDeclaration *
+PickleReader::declaration(StringRef key) const {
+  auto it = declarationByKey.find(key);
+  return it == declarationByKey.end() ? nullptr : &declarations[it->second];
 }
 
 Expected<PickledStateDict> PickleReader::stateDict(uint32_t root) const {

@@ -41,6 +41,8 @@ struct PickleNode {
     Storage,
     Tensor,
   };
+  explicit PickleNode(Kind kind) : kind(kind) {}
+
   Kind kind;
   /// Bool/Int: the value. Global: a GlobalKind. Storage: index of the storage
   /// view. Tensor: index of the tensor record. Dict: 1 if an OrderedDict.
@@ -88,13 +90,17 @@ public:
   /// Interprets `root` as a state dict: a dict from names to tensors.
   llvm::Expected<PickledStateDict> stateDict(uint32_t root) const;
 
-private:
-  enum class GlobalKind : int64_t { OrderedDict, RebuildTensorV2, StorageType };
+  /// A storage as its persistent ids declare it.
   struct StorageDeclaration {
     llvm::StringRef key;
     DType dtype;
     int64_t numElements;
   };
+  /// The declaration of storage `key`, or null if no persistent id named it.
+  const StorageDeclaration *declaration(llvm::StringRef key) const;
+
+private:
+  enum class GlobalKind : int64_t { OrderedDict, RebuildTensorV2, StorageType };
   struct StorageView {
     unsigned declaration;
     int64_t offset;

@@ -39,4 +39,18 @@ def Pack : Pass<"binq-pack", "::mlir::ModuleOp"> {
   ];
 }
 
+def ResultsToOutParams
+    : Pass<"binq-results-to-out-params", "::mlir::ModuleOp"> {
+  let summary = "Turn the memref results of entry points into out-parameters";
+  let description = [{
+    After bufferization, rewrites every function (public ones included: they
+    are the library's entry points) so that its memref results become
+    trailing out-parameters the caller allocates; a result that is a static
+    allocation is written in place, so no copy remains. This is upstream's
+    `buffer-results-to-out-params` (with `hoist-static-allocs`) applied to
+    public functions too, which the runtime's calling convention needs.
+  }];
+  let dependentDialects = ["::mlir::memref::MemRefDialect"];
+}
+
 #endif // BINQ_TRANSFORMS_PASSES_TD
