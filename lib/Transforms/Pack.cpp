@@ -29,6 +29,16 @@ struct PackPass : public binq::impl::PackBase<PackPass> {
     module.walk([&](LinearOp op) {
       rewriter.setInsertionPoint(op);
       auto packOperand = [&](Value codes, int64_t panel) -> Value {
+        // A weight packed in another layout is unpacked and packed again
+        // (both fold away for constants).
+        if (auto packed = dyn_cast<PackedType>(codes.getType())) {
+          if (packed.getPanelWidth() == panel)
+            return codes;
+          auto codesType = RankedTensorType::get(packed.getShape(),
+                                                 packed.getElementType());
+          codes = rewriter.createOrFold<UnpackOp>(op.getLoc(), codesType,
+                                                  codes);
+        }
         auto type = dyn_cast<RankedTensorType>(codes.getType());
         if (!type || !isPackableCodeType(type.getElementType()))
           return codes;

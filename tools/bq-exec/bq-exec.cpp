@@ -320,7 +320,7 @@ int main(int argc, char **argv) {
         });
         llvm::outs() << llvm::format(
             "float32:   %.4f ms, %.1f GFLOP/s (OpenBLAS sgemm, same shape); "
-            "BinQ is %.1fx faster\n",
+            "speed-up over float32: %.2fx\n",
             sgemm * 1e3, ops / sgemm * 1e-9, sgemm / seconds);
 #else
         llvm::outs() << "float32:   (bq-exec was built without OpenBLAS)\n";

@@ -457,8 +457,9 @@ TEST(QuantizerTest, LsqDequantizationErrorWithinHalfAStep) {
   std::vector<float> deq = dequantize(s, q, 1, x.size());
   for (size_t i = 0; i < x.size(); ++i) {
     // Inside the range [-8, 7] * step the error is at most step / 2.
-    if (x[i] > -0.8f && x[i] < 0.7f)
+    if (x[i] > -0.8f && x[i] < 0.7f) {
       EXPECT_LE(std::fabs(double(deq[i]) - x[i]), 0.05 * (1 + 1e-5));
+    }
   }
 }
 
