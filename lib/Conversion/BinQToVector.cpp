@@ -1029,7 +1029,10 @@ private:
         Value total = dense ? kVec : loop.getResult(a + plan.NV);
         Value negatives = arith::MulIOp::create(t, loop.getResult(a), two);
         Value dot = arith::SubIOp::create(t, total, negatives);
-        dots.push_back(arith::SIToFPOp::create(t, f32Vec, dot));
+        // |dot| <= K < 2^31: converting through i32 is exact and maps to one
+        // vcvtdq2ps where i64 -> f32 would be scalarized without AVX512DQ.
+        Value narrow = arith::TruncIOp::create(t, i32Vec, dot);
+        dots.push_back(arith::SIToFPOp::create(t, f32Vec, narrow));
       }
     return dots;
   }

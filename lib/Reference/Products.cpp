@@ -37,11 +37,12 @@ std::vector<int64_t> binq::ref::integerMatmul(const int32_t *a,
   return out;
 }
 
-std::vector<float> binq::ref::quantizedLinear(
-    const int32_t *a, const std::vector<float> &aScales,
-    const std::vector<float> &aOffsets, const int32_t *w,
-    const std::vector<float> &wScales, const std::vector<float> &bias,
-    int64_t M, int64_t N, int64_t K) {
+std::vector<float>
+binq::ref::quantizedLinear(const int32_t *a, const std::vector<float> &aScales,
+                           const std::vector<float> &aOffsets, const int32_t *w,
+                           const std::vector<float> &wScales,
+                           const std::vector<float> &bias, int64_t M, int64_t N,
+                           int64_t K) {
   assert((aScales.size() == 1 || aScales.size() == static_cast<size_t>(M)) &&
          "activation scales must be per tensor or per row");
   assert((aOffsets.empty() || aOffsets.size() == 1 ||

@@ -115,7 +115,9 @@ int32_t roundClamp(float v, int32_t lo, int32_t hi) {
 }
 
 /// Uniform input clip: min(max(x, lo), hi); infinite bounds leave x as is.
-float clip(float x, float lo, float hi) { return std::min(std::max(x, lo), hi); }
+float clip(float x, float lo, float hi) {
+  return std::min(std::max(x, lo), hi);
+}
 
 /// Elastic alpha: the step floored at 1e-5 (torch.where(alpha > eps, ...)).
 float elasticAlpha(float step) {
@@ -212,8 +214,8 @@ void quantizeGroup(const QuantizerSpec &spec, const float *x, int64_t n,
       }
       scale = 1.0f / s;
       for (int64_t i = 0; i < n; ++i)
-        codes[i] = roundClamp(clip(x[i], spec.clipLo, spec.clipHi) * s, -qmax,
-                              qmax);
+        codes[i] =
+            roundClamp(clip(x[i], spec.clipLo, spec.clipHi) * s, -qmax, qmax);
       return;
     }
     // a = max - min; code = round(((x_c - min) / (a + 1e-8)) * (2^b - 1));

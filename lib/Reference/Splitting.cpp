@@ -28,8 +28,7 @@
 using namespace binq::ref;
 
 SplitResult binq::ref::ternaryWeightSplit(const float *w, int64_t rows,
-                                          int64_t cols,
-                                          Granularity granularity,
+                                          int64_t cols, Granularity granularity,
                                           float twnThreshold) {
   QuantizerSpec twn;
   twn.kind = QuantizerKind::TWN;
@@ -68,10 +67,10 @@ SplitResult binq::ref::ternaryWeightSplit(const float *w, int64_t rows,
     // a scales I; with I empty it is unused and stays 0.5.
     sg.a = numI == 0 ? 0.5 : (sI + sK - sJ) / (2.0 * sI);
     // b shifts Z; with Z empty it is unused and stays 0.
-    sg.b = numZ == 0 ? 0.0
-                     : (static_cast<double>(groupSize) * alpha -
-                        (sI + sJ + sK)) /
-                           (2.0 * static_cast<double>(numZ));
+    sg.b = numZ == 0
+               ? 0.0
+               : (static_cast<double>(groupSize) * alpha - (sI + sJ + sK)) /
+                     (2.0 * static_cast<double>(numZ));
     // Exact when 0 < a < 1. An empty I (TWN all zero: an all-zero group, or
     // a threshold factor >= 1) can only be split exactly when the group is
     // all zero (then w1 = w2 = 0).
@@ -105,9 +104,8 @@ SplitResult binq::ref::ternaryWeightSplit(const float *w, int64_t rows,
   for (int64_t g = 0; g < numGroups; ++g) {
     double err = 0.0;
     for (int64_t i = g * groupSize; i < (g + 1) * groupSize; ++i) {
-      const double sum =
-          static_cast<double>(b1.codes[i]) * b1.scales[g] +
-          static_cast<double>(b2.codes[i]) * b2.scales[g];
+      const double sum = static_cast<double>(b1.codes[i]) * b1.scales[g] +
+                         static_cast<double>(b2.codes[i]) * b2.scales[g];
       const double ref = static_cast<double>(t.codes[i]) * t.scales[g];
       err = std::max(err, std::fabs(sum - ref));
     }

@@ -92,8 +92,7 @@ TEST(PackingTest, RoundTrip) {
           ASSERT_EQ(static_cast<int64_t>(words.size()),
                     packedWords(kind, l, rows, cols));
           EXPECT_EQ(unpack(kind, l, words.data(), rows, cols), codes)
-              << int(kind) << " " << l.panelWidth << " " << rows << "x"
-              << cols;
+              << int(kind) << " " << l.panelWidth << " " << rows << "x" << cols;
           // Every bit agrees with the independently computed position.
           int64_t perPlane = planeWords(l, rows, cols);
           for (int64_t r = 0; r < rows; ++r)

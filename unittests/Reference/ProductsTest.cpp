@@ -82,10 +82,8 @@ TEST(ProductsTest, IntegerMatmulMatchesNaiveAndPopcountForms) {
     std::vector<int32_t> ab = randomBinary(M * K, 3 + K);
     std::vector<int32_t> wb = randomBinary(N * K, 4 + K);
     PackedLayout rows;
-    std::vector<uint64_t> pa =
-        pack(PackedKind::Binary, rows, ab.data(), M, K);
-    std::vector<uint64_t> pw =
-        pack(PackedKind::Binary, rows, wb.data(), N, K);
+    std::vector<uint64_t> pa = pack(PackedKind::Binary, rows, ab.data(), M, K);
+    std::vector<uint64_t> pw = pack(PackedKind::Binary, rows, wb.data(), N, K);
     int64_t words = wordsPerRow(K);
     d = integerMatmul(ab.data(), wb.data(), M, N, K);
     for (int64_t m = 0; m < M; ++m)
@@ -131,13 +129,11 @@ TEST(ProductsTest, QuantizedLinearHandExample) {
 }
 
 /// The documented float32 order, written out again.
-std::vector<float> documentedOrder(const std::vector<int32_t> &a,
-                                   const std::vector<float> &as,
-                                   const std::vector<float> &ao,
-                                   const std::vector<int32_t> &w,
-                                   const std::vector<float> &ws,
-                                   const std::vector<float> &bias, int64_t M,
-                                   int64_t N, int64_t K) {
+std::vector<float>
+documentedOrder(const std::vector<int32_t> &a, const std::vector<float> &as,
+                const std::vector<float> &ao, const std::vector<int32_t> &w,
+                const std::vector<float> &ws, const std::vector<float> &bias,
+                int64_t M, int64_t N, int64_t K) {
   std::vector<float> y(M * N);
   for (int64_t m = 0; m < M; ++m)
     for (int64_t n = 0; n < N; ++n) {
@@ -183,8 +179,8 @@ TEST(ProductsTest, QuantizedLinearMatchesDocumentedOrderBitForBit) {
             std::vector<float> bias = withBias
                                           ? randomFloats(N, -1, 1, seed + 5)
                                           : std::vector<float>();
-            std::vector<float> y = quantizedLinear(a.data(), as, ao, w.data(),
-                                                   ws, bias, M, N, K);
+            std::vector<float> y =
+                quantizedLinear(a.data(), as, ao, w.data(), ws, bias, M, N, K);
             std::vector<float> e =
                 documentedOrder(a, as, ao, w, ws, bias, M, N, K);
             ASSERT_EQ(y.size(), e.size());
@@ -234,9 +230,9 @@ TEST(ProductsTest, QuantizedLinearEndToEndWithQuantizers) {
   Quantized qw = quantize(wq, wt.data(), N, K);
   std::vector<float> da = dequantize(act, qa, M, K);
   std::vector<float> dw = dequantize(wq, qw, N, K);
-  std::vector<float> y = quantizedLinear(qa.codes.data(), qa.scales,
-                                         qa.offsets, qw.codes.data(),
-                                         qw.scales, {}, M, N, K);
+  std::vector<float> y =
+      quantizedLinear(qa.codes.data(), qa.scales, qa.offsets, qw.codes.data(),
+                      qw.scales, {}, M, N, K);
   for (int64_t m = 0; m < M; ++m)
     for (int64_t n = 0; n < N; ++n) {
       double s = 0.0, mag = 0.0;

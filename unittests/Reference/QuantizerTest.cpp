@@ -217,8 +217,8 @@ void referenceGroup(const QuantizerSpec &s, const std::vector<float> &v,
     for (size_t i = 0; i < n; ++i) {
       const float d = s.symmetric ? v[i] : v[i] - m;
       const float q = d / s.step;
-      codes[i] = s.symmetric ? toCode(q, -half, half - 1)
-                             : toCode(q, 0, 2 * half - 1);
+      codes[i] =
+          s.symmetric ? toCode(q, -half, half - 1) : toCode(q, 0, 2 * half - 1);
     }
     return;
   }
@@ -277,11 +277,10 @@ Expected referenceQuantize(const QuantizerSpec &s, const std::vector<float> &x,
     e.scales.push_back(scale);
     offsets.push_back(offset);
   }
-  const bool offsetKind =
-      (s.kind == QuantizerKind::Uniform && !s.symmetric) ||
-      (s.kind == QuantizerKind::LSQ && !s.symmetric) ||
-      (s.kind == QuantizerKind::Elastic &&
-       ((!s.symmetric && s.bits == 2) || s.beta != 0.0f));
+  const bool offsetKind = (s.kind == QuantizerKind::Uniform && !s.symmetric) ||
+                          (s.kind == QuantizerKind::LSQ && !s.symmetric) ||
+                          (s.kind == QuantizerKind::Elastic &&
+                           ((!s.symmetric && s.bits == 2) || s.beta != 0.0f));
   if (offsetKind)
     e.offsets = offsets;
   return e;
@@ -365,8 +364,7 @@ TEST(QuantizerTest, MatchesIndependentFormulationOnRandomData) {
           Expected e = referenceQuantize(s, x, rows, cols);
           ASSERT_EQ(q.codes, e.codes)
               << quantizerName(s.kind) << " bits " << s.bits << " sym "
-              << s.symmetric << " seed " << seed << " " << rows << "x"
-              << cols;
+              << s.symmetric << " seed " << seed << " " << rows << "x" << cols;
           ASSERT_EQ(q.scales, e.scales) << quantizerName(s.kind);
           ASSERT_EQ(q.offsets, e.offsets) << quantizerName(s.kind);
           ++checked;
@@ -470,8 +468,8 @@ TEST(QuantizerTest, LsqDequantizationErrorWithinHalfAStep) {
 TEST(QuantizerTest, UniformSymmetricTiesRoundToEven) {
   // 4 bits: qmax = 7; max|x| = 7 so s = 7/7 = 1 and code = round(x).
   // 2.5 -> 2, 3.5 -> 4, -2.5 -> -2, 0.5 -> 0, -0.5 -> -0 = 0, 1.5 -> 2.
-  Quantized q = run(uniform(4, true), {2.5f, 3.5f, -2.5f, 7.0f, 0.5f, -0.5f,
-                                       1.5f, -7.0f});
+  Quantized q = run(uniform(4, true),
+                    {2.5f, 3.5f, -2.5f, 7.0f, 0.5f, -0.5f, 1.5f, -7.0f});
   EXPECT_EQ(q.codes, (std::vector<int32_t>{2, 4, -2, 7, 0, 0, 2, -7}));
   EXPECT_EQ(q.scales, std::vector<float>{1.0f});
   EXPECT_TRUE(q.offsets.empty());
@@ -619,8 +617,8 @@ TEST(QuantizerTest, BwnPerRowVersusPerTensor) {
     for (int64_t i = 0; i < 4; ++i) {
       std::vector<float> one(r.begin() + i * 9, r.begin() + (i + 1) * 9);
       Quantized p = run(s, one);
-      EXPECT_TRUE(std::equal(p.codes.begin(), p.codes.end(),
-                             q.codes.begin() + i * 9))
+      EXPECT_TRUE(
+          std::equal(p.codes.begin(), p.codes.end(), q.codes.begin() + i * 9))
           << quantizerName(s.kind);
       EXPECT_EQ(p.scales[0], q.scales[i]) << quantizerName(s.kind);
       if (hasOffset(s)) {
@@ -634,8 +632,8 @@ TEST(QuantizerTest, TwnStrictThreshold) {
   // {7, -7, 13, -13, 10}: sum 50, mean 10; D = 0.7f * 10 = 6.99999988 which
   // rounds to 7.0f exactly. |7| is not > 7: code 0 (strict); alpha is the
   // mean over {13, 13, 10} = 12.
-  Quantized q = run(spec(QuantizerKind::TWN), {7.0f, -7.0f, 13.0f, -13.0f,
-                                               10.0f});
+  Quantized q =
+      run(spec(QuantizerKind::TWN), {7.0f, -7.0f, 13.0f, -13.0f, 10.0f});
   EXPECT_EQ(q.codes, (std::vector<int32_t>{0, 0, 1, -1, 1}));
   EXPECT_EQ(q.scales[0], 12.0f);
   // Same mean with 7.5 / -6.5: 7.5 > 7 -> 1, -6.5 -> 0; alpha (7.5+13+13+10)/4.
@@ -697,6 +695,14 @@ TEST(QuantizerTest, BiBertSign) {
                     {1.0f, 2.0f, 3.0f, 6.0f, -4.0f, 0.0f, 1.0f, -1.0f}, 2);
   EXPECT_EQ(q.codes, (std::vector<int32_t>{-1, -1, 1, 1, -1, 1, 1, 1}));
   EXPECT_EQ(q.scales, (std::vector<float>{3.0f, 1.5f}));
+  // The documented accumulation (double sum, one rounding of sum / n):
+  // here the exact mean of the row is its first element m = 0x1.bebbd4p+0,
+  // so w0 - mean = 0 -> +1. A float32 accumulation (sum rounded to float,
+  // then divided, as a float32 torch.mean may do) lands one ulp above m and
+  // would give w0 the code -1: the one-ulp divergence the library documents.
+  q = run(spec(QuantizerKind::BiBERTSign, Granularity::PerRow),
+          {0x1.bebbd4p+0f, 0x1.5cc92ap+0f, 0x1.10574p+1f});
+  EXPECT_EQ(q.codes, (std::vector<int32_t>{1, -1, 1}));
   // All zero: +1, scale 0.
   q = run(spec(QuantizerKind::BiBERTSign, Granularity::PerRow), {0.0f, 0.0f});
   EXPECT_EQ(q.codes, (std::vector<int32_t>{1, 1}));

@@ -402,9 +402,9 @@ TEST(SplittingTest, KnapsackLargeByteCostsIsExactAndFast) {
   const int64_t budget = budgetUnits * 4096 + 4095; // Floor-divided away.
   auto start = std::chrono::steady_clock::now();
   std::vector<bool> got = solveKnapsack(u, c, budget);
-  double seconds = std::chrono::duration<double>(
-                       std::chrono::steady_clock::now() - start)
-                       .count();
+  double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count();
   std::vector<double> best(budgetUnits + 1, 0.0);
   for (size_t i = 0; i < n; ++i) {
     int64_t units = c[i] / 4096;

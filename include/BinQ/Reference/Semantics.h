@@ -99,7 +99,8 @@ unsigned codeBits(const QuantizerSpec &spec);
 /// True for the quantizers whose dequantization has an offset
 /// (asymmetric Uniform/LSQ, unsigned 2-bit Elastic, nonzero beta).
 bool hasOffset(const QuantizerSpec &spec);
-/// True for the weight quantizers (BWN, TWN, BiBERTSign, TBTBinary, TBTTernary).
+/// True for the weight quantizers (BWN, TWN, BiBERTSign, TBTBinary,
+/// TBTTernary).
 bool isWeightQuantizer(QuantizerKind kind);
 /// A readable name for diagnostics ("bwn", "twn", "uniform", ...).
 const char *quantizerName(QuantizerKind kind);
@@ -197,8 +198,8 @@ std::vector<float> quantizedLinear(const int32_t *a,
 //===----------------------------------------------------------------------===//
 
 struct SplitGroup {
-  double a = 0.5;     ///< Scale of I-elements going to w1.
-  double b = 0.0;     ///< Shift of zero-code elements.
+  double a = 0.5; ///< Scale of I-elements going to w1.
+  double b = 0.0; ///< Shift of zero-code elements.
   /// 0 < a < 1: BWN(w1) + BWN(w2) == TWN(w) exactly (up to float rounding).
   /// A group whose TWN codes are all zero (I empty, a unused) is exact only
   /// when the group itself is all zero.
@@ -209,7 +210,7 @@ struct SplitGroup {
 };
 
 struct SplitResult {
-  std::vector<float> w1, w2;     ///< Latent halves, w1 + w2 == w.
+  std::vector<float> w1, w2;      ///< Latent halves, w1 + w2 == w.
   std::vector<SplitGroup> groups; ///< One per group (per tensor or per row).
 };
 
