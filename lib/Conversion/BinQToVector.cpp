@@ -1234,7 +1234,7 @@ struct ConvertBinQToVectorPass
     ModuleOp module = getOperation();
     if (rowTile < 1 || rowTile > 16) {
       module.emitError() << "row-tile must be between 1 and 16, got "
-                         << rowTile;
+                         << static_cast<int64_t>(rowTile);
       return signalPassFailure();
     }
     if (failed(checkLowerable(module)))

@@ -651,7 +651,7 @@ Expected<PickledStateDict> PickleReader::stateDict(uint32_t root) const {
     tensor.storageOffset = record.storageOffset;
     if (Error error =
             checkTensorExtent(path, tensor, view.numElements,
-                              "'" + declaration.key.str() + "'" + where))
+                              "'" + declaration.key.str() + "'"))
       return std::move(error);
     tensor.storageOffset += view.offset;
 

@@ -22,7 +22,7 @@ struct PackPass : public binq::impl::PackBase<PackPass> {
     if (panelWidth <= 0 || panelWidth % 8 != 0 || panelWidth > 256) {
       module.emitError() << "panel-width must be a positive multiple of 8 up "
                             "to 256, got "
-                         << panelWidth;
+                         << static_cast<int64_t>(panelWidth);
       return signalPassFailure();
     }
     IRRewriter rewriter(&getContext());

@@ -363,6 +363,7 @@ std::string TorchCheckpointWriter::zipBytes(StringRef stem) const {
   std::string out;
   struct Central {
     std::string name;
+    uint16_t flags;
     uint32_t crc;
     uint64_t size;
     uint64_t offset;
@@ -374,9 +375,11 @@ std::string TorchCheckpointWriter::zipBytes(StringRef stem) const {
     uint32_t crc = crc32(arrayRefFromStringRef(data));
     size_t start = offset + 30 + name.size() + 4;
     size_t padding = (64 - start % 64) % 64;
+    // miniz omits the data descriptor (flag bit 3) of empty records.
+    uint16_t flags = data.empty() ? 0x0800 : 0x0808;
     appendLE(out, 0x04034b50, 4);
     appendLE(out, 0, 2);
-    appendLE(out, 0x0808, 2);
+    appendLE(out, flags, 2);
     appendLE(out, 0, 2);
     appendLE(out, 0, 4);
     appendLE(out, 0, 4);
@@ -389,18 +392,20 @@ std::string TorchCheckpointWriter::zipBytes(StringRef stem) const {
     appendLE(out, padding, 2);
     out.append(padding, 'Z');
     out += data;
-    appendLE(out, 0x08074b50, 4);
-    appendLE(out, crc, 4);
-    appendLE(out, data.size(), 4);
-    appendLE(out, data.size(), 4);
-    central.push_back({name, crc, data.size(), offset});
+    if (!data.empty()) {
+      appendLE(out, 0x08074b50, 4);
+      appendLE(out, crc, 4);
+      appendLE(out, data.size(), 4);
+      appendLE(out, data.size(), 4);
+    }
+    central.push_back({name, flags, crc, data.size(), offset});
   }
   uint64_t directoryOffset = out.size();
   for (const Central &entry : central) {
     appendLE(out, 0x02014b50, 4);
     appendLE(out, 0, 2);
     appendLE(out, 0, 2);
-    appendLE(out, 0x0808, 2);
+    appendLE(out, entry.flags, 2);
     appendLE(out, 0, 2);
     appendLE(out, 0, 4);
     appendLE(out, entry.crc, 4);
