@@ -190,7 +190,12 @@ Expected<std::unique_ptr<Checkpoint>> Checkpoint::open(StringRef path) {
   if (!bufferOrError)
     return detail::fileError(path, "cannot open: " +
                                        bufferOrError.getError().message());
-  std::unique_ptr<MemoryBuffer> buffer = std::move(*bufferOrError);
+  return open(std::move(*bufferOrError));
+}
+
+Expected<std::unique_ptr<Checkpoint>>
+Checkpoint::open(std::unique_ptr<MemoryBuffer> buffer) {
+  std::string path = buffer->getBufferIdentifier().str();
   ArrayRef<uint8_t> bytes(
       reinterpret_cast<const uint8_t *>(buffer->getBufferStart()),
       buffer->getBufferSize());
@@ -221,7 +226,7 @@ Expected<std::unique_ptr<Checkpoint>> Checkpoint::open(StringRef path) {
   if (!contents)
     return contents.takeError();
   return std::unique_ptr<Checkpoint>(new Checkpoint(
-      path.str(), std::move(buffer), format, std::move(*contents)));
+      std::move(path), std::move(buffer), format, std::move(*contents)));
 }
 
 StringRef Checkpoint::formatName() const {

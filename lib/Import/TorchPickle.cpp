@@ -622,9 +622,9 @@ PickleReader::declaration(StringRef key) const {
 Expected<PickledStateDict> PickleReader::stateDict(uint32_t root) const {
   const PickleNode &dict = nodes[root];
   if (dict.kind != Kind::Dict)
-    return fileError(path, "the pickled object" + where + " is a " +
-                               kindName(dict.kind) +
-                               ", not a state dict (OrderedDict)");
+    return fileError(path, "the pickled object" + where +
+                               " is not a state dict (it is of type " +
+                               kindName(dict.kind) + ")");
   PickledStateDict result;
   StringMap<unsigned> tensorByName;
   DenseMap<unsigned, unsigned> storageByDeclaration;
@@ -633,12 +633,12 @@ Expected<PickledStateDict> PickleReader::stateDict(uint32_t root) const {
     const PickleNode &value = nodes[dict.items[i + 1]];
     if (key.kind != Kind::String)
       return fileError(path, "state dict key #" + Twine(i / 2) + where +
-                                 " is a " + kindName(key.kind) +
-                                 ", not a string");
+                                 " is not a string (it is of type " +
+                                 kindName(key.kind) + ")");
     if (value.kind != Kind::Tensor)
       return fileError(path, "state dict entry '" + key.text + "'" + where +
-                                 " is a " + kindName(value.kind) +
-                                 ", not a tensor");
+                                 " is not a tensor (it is of type " +
+                                 kindName(value.kind) + ")");
     const TensorRecord &record = tensorRecords[value.integer];
     const StorageView &view = views[record.view];
     const StorageDeclaration &declaration = declarations[view.declaration];

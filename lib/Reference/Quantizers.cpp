@@ -454,7 +454,7 @@ std::string binq::ref::validate(const QuantizerSpec &spec) {
     break;
   case QuantizerKind::TWN:
     if (!std::isfinite(spec.twnThreshold) || spec.twnThreshold < 0.0f)
-      return format("twnThreshold must be finite and non-negative for twn, "
+      return format("threshold must be finite and non-negative for twn, "
                     "got %g",
                     spec.twnThreshold);
     break;

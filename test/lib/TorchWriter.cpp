@@ -340,23 +340,31 @@ TorchCheckpointWriter::pickleStateDict(Style style,
   return std::move(pickler.out);
 }
 
+std::string TorchCheckpointWriter::stateDictPickle(bool legacy) const {
+  std::vector<unsigned> storageOrder;
+  return pickleStateDict(legacy ? Style::Legacy : Style::Zip, storageOrder);
+}
+
 std::string TorchCheckpointWriter::zipBytes(StringRef stem) const {
   std::vector<unsigned> storageOrder;
   std::string pickle = pickleStateDict(Style::Zip, storageOrder);
 
   // torch writes data.pkl, the storages sorted by key as strings, version.
-  std::vector<std::pair<std::string, StringRef>> records;
+  std::vector<std::pair<std::string, std::string>> records;
   records.emplace_back("data.pkl", pickle);
   std::map<std::string, unsigned> byKey;
   for (unsigned storage : storageOrder)
     byKey[storageKey(Style::Zip, storage, storageOrder)] = storage;
   for (const auto &[key, storage] : byKey)
-    records.emplace_back(
-        "data/" + key,
-        StringRef(reinterpret_cast<const char *>(storages[storage].bytes.data()),
-                  storages[storage].bytes.size()));
+    records.emplace_back("data/" + key,
+                         std::string(storages[storage].bytes.begin(),
+                                     storages[storage].bytes.end()));
   records.emplace_back("version", "3\n");
+  return zipArchive(stem, records);
+}
 
+std::string TorchCheckpointWriter::zipArchive(
+    StringRef stem, ArrayRef<std::pair<std::string, std::string>> records) {
   // The layout of torch's miniz-based PyTorchStreamWriter: zero dates, a
   // data descriptor after each record, an "FB" extra field padding every
   // record to 64 bytes, and zip64 end records.
@@ -369,7 +377,8 @@ std::string TorchCheckpointWriter::zipBytes(StringRef stem) const {
     uint64_t offset;
   };
   std::vector<Central> central;
-  for (const auto &[relative, data] : records) {
+  for (const auto &[relative, contents] : records) {
+    StringRef data = contents;
     std::string name = (stem + "/" + relative).str();
     uint64_t offset = out.size();
     uint32_t crc = crc32(arrayRefFromStringRef(data));
@@ -447,7 +456,7 @@ std::string TorchCheckpointWriter::zipBytes(StringRef stem) const {
   return out;
 }
 
-std::string TorchCheckpointWriter::legacyBytes() const {
+std::string TorchCheckpointWriter::legacyPreamble() {
   std::string out;
   {
     // MAGIC_NUMBER = 0x1950a86a20f9469cfc6c as LONG1.
@@ -489,6 +498,11 @@ std::string TorchCheckpointWriter::legacyBytes() const {
     sysInfo.stop();
     out += sysInfo.out;
   }
+  return out;
+}
+
+std::string TorchCheckpointWriter::legacyBytes() const {
+  std::string out = legacyPreamble();
   std::vector<unsigned> storageOrder;
   out += pickleStateDict(Style::Legacy, storageOrder);
 

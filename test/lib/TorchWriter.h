@@ -60,6 +60,17 @@ public:
   /// The legacy-format bytes.
   std::string legacyBytes() const;
 
+  /// Building blocks for tests that need malformed files.
+  /// The pickled state dict alone, with zip or legacy persistent ids.
+  std::string stateDictPickle(bool legacy) const;
+  /// A zip archive laid out as torch writes it, holding `records` (names
+  /// relative to `stem`) in the given order.
+  static std::string
+  zipArchive(llvm::StringRef stem,
+             llvm::ArrayRef<std::pair<std::string, std::string>> records);
+  /// The legacy magic-number, protocol-version and sys-info pickles.
+  static std::string legacyPreamble();
+
   /// Writes zipBytes(stem of `path`) or legacyBytes() to `path`.
   llvm::Error writeZip(llvm::StringRef path) const;
   llvm::Error writeLegacy(llvm::StringRef path) const;

@@ -925,7 +925,7 @@ TEST(QuantizerTest, Validate) {
   EXPECT_EQ(validate(twn), "");
   twn.twnThreshold = -0.1f;
   msg = validate(twn);
-  EXPECT_NE(msg.find("twnThreshold"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("threshold must be finite"), std::string::npos) << msg;
   twn.twnThreshold = kInf;
   EXPECT_NE(validate(twn), "");
   // Weight, sign and bool quantizers ignore bits (and the clip).

@@ -70,6 +70,10 @@ public:
   /// Detects the format from the file contents, maps the file and validates
   /// all container structure and every tensor's extent. Weights are not read.
   static llvm::Expected<std::unique_ptr<Checkpoint>> open(llvm::StringRef path);
+  /// The same for bytes already in memory; errors name the buffer's
+  /// identifier. Tensors point into `buffer`, which the checkpoint keeps.
+  static llvm::Expected<std::unique_ptr<Checkpoint>>
+  open(std::unique_ptr<llvm::MemoryBuffer> buffer);
 
   Format format() const { return fileFormat; }
   /// "safetensors", "torch zip" or "torch legacy".
