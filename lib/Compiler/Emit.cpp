@@ -39,14 +39,14 @@ binq::createTargetMachine(const TargetOptions &options) {
   llvm::InitializeNativeTargetAsmPrinter();
   llvm::Triple triple(llvm::sys::getDefaultTargetTriple());
   if (triple.getArch() != llvm::Triple::x86_64)
-    return llvm::createStringError(
-        "BinQ generates x86-64 code; this host is " + triple.str());
+    return llvm::createStringError("BinQ generates x86-64 code; this host is " +
+                                   triple.str());
   std::string error;
   const llvm::Target *target =
       llvm::TargetRegistry::lookupTarget(triple, error);
   if (!target)
-    return llvm::createStringError("no LLVM target for " + triple.str() +
-                                   ": " + error);
+    return llvm::createStringError("no LLVM target for " + triple.str() + ": " +
+                                   error);
   std::string cpu = options.cpu;
   llvm::SubtargetFeatures features;
   if (cpu.empty() || cpu == "host") {
@@ -54,8 +54,8 @@ binq::createTargetMachine(const TargetOptions &options) {
     for (const auto &feature : llvm::sys::getHostCPUFeatures())
       features.AddFeature(feature.getKey(), feature.getValue());
   } else {
-    const llvm::MCSubtargetInfo *info = target->createMCSubtargetInfo(
-        triple, cpu, "");
+    const llvm::MCSubtargetInfo *info =
+        target->createMCSubtargetInfo(triple, cpu, "");
     bool known = info && info->isCPUStringValid(cpu);
     delete info;
     if (!known)
@@ -210,16 +210,16 @@ std::string binq::buildManifest(const std::vector<FunctionInfo> &functions,
 
 /// Adds `void bq_entry_<name>(void **descriptors)` calling the C interface
 /// wrapper of each function, and the `bq_module_info` table.
-static llvm::Error addModuleInfo(llvm::Module &module,
-                                 const std::vector<binq::FunctionInfo> &functions,
-                                 llvm::StringRef targetCpu,
-                                 llvm::StringRef manifestJson) {
+static llvm::Error
+addModuleInfo(llvm::Module &module,
+              const std::vector<binq::FunctionInfo> &functions,
+              llvm::StringRef targetCpu, llvm::StringRef manifestJson) {
   llvm::LLVMContext &ctx = module.getContext();
   llvm::Type *i32 = llvm::Type::getInt32Ty(ctx);
   llvm::Type *i64 = llvm::Type::getInt64Ty(ctx);
   llvm::PointerType *ptr = llvm::PointerType::getUnqual(ctx);
-  auto *argInfoType = llvm::StructType::create(ctx, {i32, i32, ptr},
-                                               "bq_arg_info");
+  auto *argInfoType =
+      llvm::StructType::create(ctx, {i32, i32, ptr}, "bq_arg_info");
   auto *functionInfoType = llvm::StructType::create(
       ctx, {ptr, ptr, i32, i32, ptr}, "bq_function_info");
   auto *moduleInfoType = llvm::StructType::create(
@@ -227,9 +227,9 @@ static llvm::Error addModuleInfo(llvm::Module &module,
 
   auto makeString = [&](llvm::StringRef text, llvm::StringRef name) {
     llvm::Constant *data = llvm::ConstantDataArray::getString(ctx, text);
-    auto *global = new llvm::GlobalVariable(
-        module, data->getType(), /*isConstant=*/true,
-        llvm::GlobalValue::PrivateLinkage, data, name);
+    auto *global =
+        new llvm::GlobalVariable(module, data->getType(), /*isConstant=*/true,
+                                 llvm::GlobalValue::PrivateLinkage, data, name);
     return global;
   };
 
@@ -255,8 +255,8 @@ static llvm::Error addModuleInfo(llvm::Module &module,
     llvm::IRBuilder<> builder(llvm::BasicBlock::Create(ctx, "entry", entry));
     std::vector<llvm::Value *> callArgs;
     for (size_t i = 0; i < numArgs; ++i) {
-      llvm::Value *slot = builder.CreateConstInBoundsGEP1_64(
-          ptr, entry->getArg(0), i);
+      llvm::Value *slot =
+          builder.CreateConstInBoundsGEP1_64(ptr, entry->getArg(0), i);
       callArgs.push_back(builder.CreateLoad(ptr, slot));
     }
     builder.CreateCall(wrapper, callArgs);
@@ -273,9 +273,9 @@ static llvm::Error addModuleInfo(llvm::Module &module,
             module, shapeType, true, llvm::GlobalValue::PrivateLinkage,
             llvm::ConstantArray::get(shapeType, dims), "bq_shape");
         argInfos.push_back(llvm::ConstantStruct::get(
-            argInfoType, {llvm::ConstantInt::get(i32, arg.dtype),
-                          llvm::ConstantInt::get(i32, arg.shape.size()),
-                          shape}));
+            argInfoType,
+            {llvm::ConstantInt::get(i32, arg.dtype),
+             llvm::ConstantInt::get(i32, arg.shape.size()), shape}));
       }
     };
     addArgs(function.inputs);
@@ -314,11 +314,9 @@ static llvm::Error addModuleInfo(llvm::Module &module,
   return llvm::Error::success();
 }
 
-llvm::Expected<std::unique_ptr<llvm::Module>>
-binq::translateAndOptimize(ModuleOp module, llvm::LLVMContext &context,
-                           llvm::TargetMachine &tm,
-                           const std::vector<FunctionInfo> &functions,
-                           llvm::StringRef manifestJson) {
+llvm::Expected<std::unique_ptr<llvm::Module>> binq::translateAndOptimize(
+    ModuleOp module, llvm::LLVMContext &context, llvm::TargetMachine &tm,
+    const std::vector<FunctionInfo> &functions, llvm::StringRef manifestJson) {
   registerBuiltinDialectTranslation(*module.getContext());
   registerLLVMDialectTranslation(*module.getContext());
   std::unique_ptr<llvm::Module> llvmModule =
@@ -359,8 +357,7 @@ binq::translateAndOptimize(ModuleOp module, llvm::LLVMContext &context,
   return llvmModule;
 }
 
-llvm::Error binq::writeObjectFile(llvm::Module &module,
-                                  llvm::TargetMachine &tm,
+llvm::Error binq::writeObjectFile(llvm::Module &module, llvm::TargetMachine &tm,
                                   llvm::StringRef path) {
   std::error_code ec;
   llvm::ToolOutputFile out(path, ec, llvm::sys::fs::OF_None);
@@ -394,14 +391,13 @@ llvm::Error binq::linkSharedLibrary(llvm::StringRef objectPath,
         "cannot find the LLVM linker ld.lld (install Debian's lld-22) to link "
         "the shared library; --emit obj writes the object file alone");
   llvm::SmallVector<llvm::StringRef> args = {
-      linker,      "-shared",    "--hash-style=gnu", "-z", "noexecstack",
-      "-o",        libraryPath,  objectPath};
+      linker,        "-shared", "--hash-style=gnu", "-z",
+      "noexecstack", "-o",      libraryPath,        objectPath};
   std::string message;
-  int status = llvm::sys::ExecuteAndWait(linker, args, std::nullopt, {}, 0, 0,
-                                         &message);
+  int status =
+      llvm::sys::ExecuteAndWait(linker, args, std::nullopt, {}, 0, 0, &message);
   if (status != 0)
-    return llvm::createStringError("linking " + libraryPath.str() +
-                                   " failed" +
+    return llvm::createStringError("linking " + libraryPath.str() + " failed" +
                                    (message.empty() ? "" : ": " + message));
   return llvm::Error::success();
 }

@@ -121,14 +121,15 @@ Value asMatrix(ImplicitLocOpBuilder &b, Value tensor) {
   if (type.getRank() == 1) {
     SmallVector<ReassociationIndices> reassociation = {{0, 1}};
     return tensor::ExpandShapeOp::create(
-        b, RankedTensorType::get({1, type.getDimSize(0)}, type.getElementType()),
+        b,
+        RankedTensorType::get({1, type.getDimSize(0)}, type.getElementType()),
         tensor, reassociation);
   }
   ReassociationIndices leading;
   for (int64_t d = 0; d + 1 < type.getRank(); ++d)
     leading.push_back(d);
-  SmallVector<ReassociationIndices> reassociation = {
-      leading, {type.getRank() - 1}};
+  SmallVector<ReassociationIndices> reassociation = {leading,
+                                                     {type.getRank() - 1}};
   return tensor::CollapseShapeOp::create(b, tensor, reassociation);
 }
 
@@ -149,9 +150,10 @@ Value fromMatrix(ImplicitLocOpBuilder &b, Value matrix,
       leading, {resultType.getRank() - 1}};
   SmallVector<OpFoldResult> sizes;
   for (int64_t d = 0; d < resultType.getRank(); ++d)
-    sizes.push_back(resultType.isDynamicDim(d)
-                        ? OpFoldResult(dimOf(b, original, d))
-                        : OpFoldResult(b.getIndexAttr(resultType.getDimSize(d))));
+    sizes.push_back(
+        resultType.isDynamicDim(d)
+            ? OpFoldResult(dimOf(b, original, d))
+            : OpFoldResult(b.getIndexAttr(resultType.getDimSize(d))));
   return tensor::ExpandShapeOp::create(b, resultType, matrix, reassociation,
                                        sizes);
 }
@@ -172,8 +174,8 @@ struct ConstantLowering : OpConversionPattern<ConstantOp> {
   LogicalResult
   matchAndRewrite(ConstantOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    auto type = cast<RankedTensorType>(
-        getTypeConverter()->convertType(op.getType()));
+    auto type =
+        cast<RankedTensorType>(getTypeConverter()->convertType(op.getType()));
     auto storage = cast<ElementsAttr>(op.getValue());
     unsigned width = type.getElementTypeBitWidth();
     SmallVector<APInt> values;
@@ -220,7 +222,8 @@ GroupStats statsFor(const ref::QuantizerSpec &spec) {
 
 /// Clamps x to the uniform quantizer's clip range (std::min(std::max(...))
 /// in the reference; no clamp for infinite bounds).
-Value clip(OpBuilder &b, Location loc, Value x, const ref::QuantizerSpec &spec) {
+Value clip(OpBuilder &b, Location loc, Value x,
+           const ref::QuantizerSpec &spec) {
   if (std::isfinite(spec.clipLo)) {
     Value lo = arith::ConstantFloatOp::create(b, loc, b.getF32Type(),
                                               llvm::APFloat(spec.clipLo));
@@ -259,21 +262,21 @@ struct QuantizeLowering : OpConversionPattern<QuantizeOp> {
     AffineMap identity = AffineMap::get(2, 0, {r, c}, ctx);
     AffineMap toGroup =
         AffineMap::get(2, 0, {perRow ? r : getAffineConstantExpr(0, ctx)}, ctx);
-    AffineMap groupIdentity = AffineMap::get(1, 0, {getAffineDimExpr(0, ctx)},
-                                             ctx);
+    AffineMap groupIdentity =
+        AffineMap::get(1, 0, {getAffineDimExpr(0, ctx)}, ctx);
 
     // 1. Reductions for the dynamic statistics, over each group.
     GroupStats stats = statsFor(spec);
-    auto reduce = [&](float init,
-                      function_ref<Value(OpBuilder &, Location, Value, Value)>
-                          combine) -> Value {
-      Value empty =
-          emptyLike(b, scalesType.getShape(), f32, groupSizes);
+    auto reduce =
+        [&](float init,
+            function_ref<Value(OpBuilder &, Location, Value, Value)> combine)
+        -> Value {
+      Value empty = emptyLike(b, scalesType.getShape(), f32, groupSizes);
       Value filled =
           linalg::FillOp::create(b, f32Const(b, init), empty).getResult(0);
       auto generic = linalg::GenericOp::create(
-          b, TypeRange{filled.getType()}, ValueRange{input},
-          ValueRange{filled}, ArrayRef<AffineMap>{identity, toGroup},
+          b, TypeRange{filled.getType()}, ValueRange{input}, ValueRange{filled},
+          ArrayRef<AffineMap>{identity, toGroup},
           ArrayRef<utils::IteratorType>{utils::IteratorType::reduction,
                                         utils::IteratorType::reduction},
           [&](OpBuilder &nb, Location loc, ValueRange args) {
@@ -284,30 +287,32 @@ struct QuantizeLowering : OpConversionPattern<QuantizeOp> {
     };
     Value maxAbs, minimum, maximum;
     if (stats.needsMaxAbs)
-      maxAbs = reduce(0.0f, [](OpBuilder &nb, Location loc, Value x, Value acc) {
-        Value abs = math::AbsFOp::create(nb, loc, x);
-        return arith::MaxNumFOp::create(nb, loc, acc, abs).getResult();
-      });
+      maxAbs =
+          reduce(0.0f, [](OpBuilder &nb, Location loc, Value x, Value acc) {
+            Value abs = math::AbsFOp::create(nb, loc, x);
+            return arith::MaxNumFOp::create(nb, loc, acc, abs).getResult();
+          });
     if (stats.needsMin)
-      minimum = reduce(std::numeric_limits<float>::infinity(),
-                       [](OpBuilder &nb, Location loc, Value x, Value acc) {
-                         return arith::MinNumFOp::create(nb, loc, acc, x)
-                             .getResult();
-                       });
+      minimum =
+          reduce(std::numeric_limits<float>::infinity(),
+                 [](OpBuilder &nb, Location loc, Value x, Value acc) {
+                   return arith::MinNumFOp::create(nb, loc, acc, x).getResult();
+                 });
     if (stats.needsMax)
-      maximum = reduce(-std::numeric_limits<float>::infinity(),
-                       [](OpBuilder &nb, Location loc, Value x, Value acc) {
-                         return arith::MaxNumFOp::create(nb, loc, acc, x)
-                             .getResult();
-                       });
+      maximum =
+          reduce(-std::numeric_limits<float>::infinity(),
+                 [](OpBuilder &nb, Location loc, Value x, Value acc) {
+                   return arith::MaxNumFOp::create(nb, loc, acc, x).getResult();
+                 });
 
     // 2. Per-group parameters: `mult` multiplies (or `div` divides) the
     //    shifted input before rounding, exactly as the reference computes it;
     //    `scale` and `offset` are the dequantization parameters returned.
     //    Each is a group tensor built by one elementwise generic.
-    auto perGroup = [&](ValueRange inputs,
-                        function_ref<Value(OpBuilder &, Location, ValueRange)>
-                            body) -> Value {
+    auto perGroup =
+        [&](ValueRange inputs,
+            function_ref<Value(OpBuilder &, Location, ValueRange)> body)
+        -> Value {
       Value empty = emptyLike(b, scalesType.getShape(), f32, groupSizes);
       SmallVector<AffineMap> maps(inputs.size() + 1, groupIdentity);
       auto generic = linalg::GenericOp::create(
@@ -331,7 +336,7 @@ struct QuantizeLowering : OpConversionPattern<QuantizeOp> {
     };
 
     unsigned bits = spec.bits;
-    float levels = float((int64_t(1) << bits) - 1);       // 2^b - 1
+    float levels = float((int64_t(1) << bits) - 1);           // 2^b - 1
     float halfLevels = float((int64_t(1) << (bits - 1)) - 1); // 2^(b-1) - 1
     float alpha = std::max(spec.step, 1e-5f);
 
@@ -340,40 +345,42 @@ struct QuantizeLowering : OpConversionPattern<QuantizeOp> {
     case ref::QuantizerKind::Uniform:
       if (spec.symmetric) {
         // s = (2^(b-1) - 1) / m; scale = 1 / s; m == 0 gives s = scale = 0.
-        mult = perGroup(ValueRange{maxAbs}, [&](OpBuilder &nb, Location loc,
-                                                ValueRange args) -> Value {
-          Value zero = fconst(nb, loc, 0.0f);
-          Value isZero = arith::CmpFOp::create(
-              nb, loc, arith::CmpFPredicate::OEQ, args[0], zero);
-          Value s = arith::DivFOp::create(nb, loc, fconst(nb, loc, halfLevels),
-                                          args[0]);
-          return arith::SelectOp::create(nb, loc, isZero, zero, s);
-        });
-        scale = perGroup(ValueRange{mult}, [&](OpBuilder &nb, Location loc,
-                                               ValueRange args) -> Value {
-          Value zero = fconst(nb, loc, 0.0f);
-          Value isZero = arith::CmpFOp::create(
-              nb, loc, arith::CmpFPredicate::OEQ, args[0], zero);
-          Value inv = arith::DivFOp::create(nb, loc, fconst(nb, loc, 1.0f),
-                                            args[0]);
-          return arith::SelectOp::create(nb, loc, isZero, zero, inv);
-        });
+        mult = perGroup(
+            ValueRange{maxAbs},
+            [&](OpBuilder &nb, Location loc, ValueRange args) -> Value {
+              Value zero = fconst(nb, loc, 0.0f);
+              Value isZero = arith::CmpFOp::create(
+                  nb, loc, arith::CmpFPredicate::OEQ, args[0], zero);
+              Value s = arith::DivFOp::create(
+                  nb, loc, fconst(nb, loc, halfLevels), args[0]);
+              return arith::SelectOp::create(nb, loc, isZero, zero, s);
+            });
+        scale = perGroup(
+            ValueRange{mult},
+            [&](OpBuilder &nb, Location loc, ValueRange args) -> Value {
+              Value zero = fconst(nb, loc, 0.0f);
+              Value isZero = arith::CmpFOp::create(
+                  nb, loc, arith::CmpFPredicate::OEQ, args[0], zero);
+              Value inv = arith::DivFOp::create(nb, loc, fconst(nb, loc, 1.0f),
+                                                args[0]);
+              return arith::SelectOp::create(nb, loc, isZero, zero, inv);
+            });
       } else {
         // d = (max - min) + 1e-8; code = round(((x - min) / d) * L);
         // scale = d / L; offset = min.
-        Value denom = perGroup(ValueRange{minimum, maximum},
-                               [&](OpBuilder &nb, Location loc,
-                                   ValueRange args) -> Value {
-                                 Value range = arith::SubFOp::create(
-                                     nb, loc, args[1], args[0]);
-                                 return arith::AddFOp::create(
-                                     nb, loc, range, fconst(nb, loc, 1e-8f));
-                               });
-        scale = perGroup(ValueRange{denom}, [&](OpBuilder &nb, Location loc,
-                                                ValueRange args) -> Value {
-          return arith::DivFOp::create(nb, loc, args[0],
-                                       fconst(nb, loc, levels));
-        });
+        Value denom = perGroup(
+            ValueRange{minimum, maximum},
+            [&](OpBuilder &nb, Location loc, ValueRange args) -> Value {
+              Value range = arith::SubFOp::create(nb, loc, args[1], args[0]);
+              return arith::AddFOp::create(nb, loc, range,
+                                           fconst(nb, loc, 1e-8f));
+            });
+        scale = perGroup(
+            ValueRange{denom},
+            [&](OpBuilder &nb, Location loc, ValueRange args) -> Value {
+              return arith::DivFOp::create(nb, loc, args[0],
+                                           fconst(nb, loc, levels));
+            });
         mult = denom; // divided by, then multiplied by L (see below)
         shift = minimum;
         offset = minimum;
@@ -390,11 +397,12 @@ struct QuantizeLowering : OpConversionPattern<QuantizeOp> {
       scale = constant(alpha);
       if (!spec.symmetric && spec.bits == 2) {
         shift = minimum;
-        offset = perGroup(ValueRange{minimum}, [&](OpBuilder &nb, Location loc,
-                                                   ValueRange args) -> Value {
-          return arith::AddFOp::create(nb, loc, args[0],
-                                       fconst(nb, loc, spec.beta));
-        });
+        offset = perGroup(
+            ValueRange{minimum},
+            [&](OpBuilder &nb, Location loc, ValueRange args) -> Value {
+              return arith::AddFOp::create(nb, loc, args[0],
+                                           fconst(nb, loc, spec.beta));
+            });
       } else if (spec.beta != 0.0f) {
         offset = constant(spec.beta);
       }
@@ -446,17 +454,17 @@ struct QuantizeLowering : OpConversionPattern<QuantizeOp> {
           };
           auto signCode = [&](Value v) -> Value {
             // +1 for v >= 0 (sign(0) = +1), -1 otherwise.
-            Value neg = arith::CmpFOp::create(nb, loc, arith::CmpFPredicate::OLT,
-                                              v, cst(0.0f));
-            return arith::SelectOp::create(nb, loc, neg, cst(-1.0f),
-                                           cst(1.0f));
+            Value neg = arith::CmpFOp::create(
+                nb, loc, arith::CmpFPredicate::OLT, v, cst(0.0f));
+            return arith::SelectOp::create(nb, loc, neg, cst(-1.0f), cst(1.0f));
           };
           Value code;
           switch (spec.kind) {
           case ref::QuantizerKind::Uniform: {
             Value xc = clip(nb, loc, x, spec);
             if (spec.symmetric) {
-              Value scaled = arith::MulFOp::create(nb, loc, xc, args[multIndex]);
+              Value scaled =
+                  arith::MulFOp::create(nb, loc, xc, args[multIndex]);
               code = roundClamp(scaled, -halfLevels, halfLevels);
             } else {
               Value shifted =
@@ -475,8 +483,8 @@ struct QuantizeLowering : OpConversionPattern<QuantizeOp> {
               v = arith::SubFOp::create(nb, loc, v, args[shiftIndex]);
             v = arith::DivFOp::create(nb, loc, v, cst(spec.step));
             float lo = spec.symmetric ? -float(int64_t(1) << (bits - 1)) : 0.0f;
-            float hi = spec.symmetric ? float((int64_t(1) << (bits - 1)) - 1)
-                                      : levels;
+            float hi =
+                spec.symmetric ? float((int64_t(1) << (bits - 1)) - 1) : levels;
             code = roundClamp(v, lo, hi);
             break;
           }
@@ -499,11 +507,11 @@ struct QuantizeLowering : OpConversionPattern<QuantizeOp> {
             code = signCode(x);
             break;
           case ref::QuantizerKind::Bool: {
-            Value positive = arith::CmpFOp::create(
-                nb, loc,
-                spec.strict ? arith::CmpFPredicate::OGT
-                            : arith::CmpFPredicate::OGE,
-                x, cst(0.0f));
+            Value positive =
+                arith::CmpFOp::create(nb, loc,
+                                      spec.strict ? arith::CmpFPredicate::OGT
+                                                  : arith::CmpFPredicate::OGE,
+                                      x, cst(0.0f));
             code = arith::SelectOp::create(nb, loc, positive, cst(1.0f),
                                            cst(0.0f));
             break;
@@ -511,17 +519,16 @@ struct QuantizeLowering : OpConversionPattern<QuantizeOp> {
           default:
             llvm_unreachable("checked above");
           }
-          Value asInt =
-              arith::FPToSIOp::create(nb, loc, nb.getI32Type(), code);
+          Value asInt = arith::FPToSIOp::create(nb, loc, nb.getI32Type(), code);
           if (width < 32)
             asInt = arith::TruncIOp::create(nb, loc, storageType, asInt);
           linalg::YieldOp::create(nb, loc, asInt);
         });
-    Value codes = fromMatrix(
-        b, codeGeneric.getResult(0),
-        cast<RankedTensorType>(
-            getTypeConverter()->convertType(op.getCodes().getType())),
-        adaptor.getInput());
+    Value codes =
+        fromMatrix(b, codeGeneric.getResult(0),
+                   cast<RankedTensorType>(getTypeConverter()->convertType(
+                       op.getCodes().getType())),
+                   adaptor.getInput());
 
     SmallVector<Value> results = {codes, scale};
     if (op.getOffsets())
@@ -601,10 +608,9 @@ Value planeBits(ImplicitLocOpBuilder &b, ref::PackedKind kind, int64_t plane,
   Value zero = arith::ConstantOp::create(
       b, vecType, DenseElementsAttr::get(vecType, b.getI8IntegerAttr(0)));
   bool signPlane = plane == 0 && kind != ref::PackedKind::Bool;
-  return arith::CmpIOp::create(b,
-                               signPlane ? arith::CmpIPredicate::slt
-                                         : arith::CmpIPredicate::ne,
-                               codes, zero);
+  return arith::CmpIOp::create(
+      b, signPlane ? arith::CmpIPredicate::slt : arith::CmpIPredicate::ne,
+      codes, zero);
 }
 
 struct PackLowering : OpConversionPattern<PackOp> {
@@ -656,10 +662,10 @@ struct PackLowering : OpConversionPattern<PackOp> {
                   (void)maskType;
                   Value bits = vector::BitCastOp::create(w, wordType, mask);
                   Value scalar = vector::ExtractOp::create(w, bits, 0);
-                  Value index =
-                      add(w, add(w, mul(w, idx(w, plane), planeWords),
-                                 mul(w, row, idx(w, words))),
-                          word);
+                  Value index = add(w,
+                                    add(w, mul(w, idx(w, plane), planeWords),
+                                        mul(w, row, idx(w, words))),
+                                    word);
                   packedWords = tensor::InsertOp::create(w, scalar, packedWords,
                                                          ValueRange{index});
                 }
@@ -686,20 +692,21 @@ struct UnpackLowering : OpConversionPattern<UnpackOp> {
     int64_t words = ref::wordsPerRow(cols);
     Value storage = adaptor.getPacked();
     Value total = dimOf(b, storage, 0);
-    Value rows = arith::DivUIOp::create(
-        b, total, idx(b, words * ref::numPlanes(kind)));
+    Value rows =
+        arith::DivUIOp::create(b, total, idx(b, words * ref::numPlanes(kind)));
     Value planeWords = mul(b, rows, idx(b, words));
     SmallVector<Value> dynamicSizes;
     if (ShapedType::isDynamic(packed.getNumRows()))
       dynamicSizes.push_back(rows);
-    Value init = emptyLike(b, {packed.getNumRows(), cols}, b.getI8Type(),
-                           dynamicSizes);
+    Value init =
+        emptyLike(b, {packed.getNumRows(), cols}, b.getI8Type(), dynamicSizes);
     auto chunkType = VectorType::get({64}, b.getI8Type());
     auto maskType = VectorType::get({64}, b.getI1Type());
     auto wordType = VectorType::get({1}, b.getI64Type());
     auto splat = [&](ImplicitLocOpBuilder &w, int8_t value) -> Value {
       return arith::ConstantOp::create(
-          w, chunkType, DenseElementsAttr::get(chunkType, w.getI8IntegerAttr(value)));
+          w, chunkType,
+          DenseElementsAttr::get(chunkType, w.getI8IntegerAttr(value)));
     };
     Value c0 = idx(b, 0), c1 = idx(b, 1);
     auto rowLoop = scf::ForOp::create(
@@ -712,8 +719,9 @@ struct UnpackLowering : OpConversionPattern<UnpackOp> {
                   ValueRange wordIter) {
                 ImplicitLocOpBuilder w(wloc, wb);
                 auto planeMask = [&](int64_t plane) -> Value {
-                  Value index = add(w, add(w, mul(w, idx(w, plane), planeWords),
-                                           mul(w, row, idx(w, words))),
+                  Value index = add(w,
+                                    add(w, mul(w, idx(w, plane), planeWords),
+                                        mul(w, row, idx(w, words))),
                                     word);
                   Value scalar =
                       tensor::ExtractOp::create(w, storage, ValueRange{index});
@@ -747,10 +755,11 @@ struct UnpackLowering : OpConversionPattern<UnpackOp> {
               });
           scf::YieldOp::create(rib, wordLoop.getResults());
         });
-    rewriter.replaceOp(op, fromMatrix(b, rowLoop.getResult(0),
-                                      cast<RankedTensorType>(getTypeConverter()->convertType(
-                                          op.getResult().getType())),
-                                      Value()));
+    rewriter.replaceOp(
+        op, fromMatrix(b, rowLoop.getResult(0),
+                       cast<RankedTensorType>(getTypeConverter()->convertType(
+                           op.getResult().getType())),
+                       Value()));
     return success();
   }
 };
@@ -784,14 +793,17 @@ public:
 
   Value emit(Value M) {
     Value out = tensor::EmptyOp::create(
-        b, RankedTensorType::get({ShapedType::kDynamic, plan.N}, b.getF32Type()),
+        b,
+        RankedTensorType::get({ShapedType::kDynamic, plan.N}, b.getF32Type()),
         ValueRange{M});
     if (plan.inputPacked) {
       inputPlaneWords = mul(b, M, idx(b, plan.words));
     }
     if (!plan.perRowInputScale)
-      inputScale0 = tensor::ExtractOp::create(b, inputScales, ValueRange{idx(b, 0)});
-    if (plan.hasOffsets && cast<RankedTensorType>(inputOffsets.getType()).getDimSize(0) == 1)
+      inputScale0 =
+          tensor::ExtractOp::create(b, inputScales, ValueRange{idx(b, 0)});
+    if (plan.hasOffsets &&
+        cast<RankedTensorType>(inputOffsets.getType()).getDimSize(0) == 1)
       inputOffset0 =
           tensor::ExtractOp::create(b, inputOffsets, ValueRange{idx(b, 0)});
     Value c0 = idx(b, 0), c1 = idx(b, 1);
@@ -927,18 +939,18 @@ private:
     //   y = (float(dot) * xs[m] + xo[m] * float(wsum[n])) * ws[n] + b[n].
     for (int64_t r = 0; r < rows; ++r) {
       Value row = add(t, m, idx(t, r));
-      Value xs = plan.perRowInputScale
-                     ? tensor::ExtractOp::create(t, inputScales, ValueRange{row})
-                           .getResult()
-                     : inputScale0;
+      Value xs =
+          plan.perRowInputScale
+              ? tensor::ExtractOp::create(t, inputScales, ValueRange{row})
+                    .getResult()
+              : inputScale0;
       Value xsVec = vector::BroadcastOp::create(t, f32Vec, xs);
       Value xoVec;
       if (plan.hasOffsets) {
-        Value xo = inputOffset0
-                       ? inputOffset0
-                       : tensor::ExtractOp::create(t, inputOffsets,
-                                                   ValueRange{row})
-                             .getResult();
+        Value xo = inputOffset0 ? inputOffset0
+                                : tensor::ExtractOp::create(t, inputOffsets,
+                                                            ValueRange{row})
+                                      .getResult();
         xoVec = vector::BroadcastOp::create(t, f32Vec, xo);
       }
       for (int64_t nv = 0; nv < plan.NV; ++nv) {
@@ -988,7 +1000,8 @@ private:
             Value index = add(k, mul(k, row, idx(k, plan.words)), word);
             auto inputWord = [&](int64_t plane) -> Value {
               Value at = plane == 0 ? index : add(k, index, inputPlaneWords);
-              Value scalar = tensor::ExtractOp::create(k, input, ValueRange{at});
+              Value scalar =
+                  tensor::ExtractOp::create(k, input, ValueRange{at});
               return vector::BroadcastOp::create(k, i64Vec, scalar);
             };
             Value inputSign = inputBool ? Value() : inputWord(0);
@@ -996,8 +1009,8 @@ private:
                                : inputTernary ? inputWord(1)
                                               : Value();
             for (int64_t nv = 0; nv < plan.NV; ++nv) {
-              Value sign = inputSign ? arith::XOrIOp::create(
-                                           k, inputSign, weightSign[nv])
+              Value sign = inputSign ? arith::XOrIOp::create(k, inputSign,
+                                                             weightSign[nv])
                                            .getResult()
                                      : weightSign[nv];
               Value valid = inputValid;
@@ -1011,9 +1024,8 @@ private:
               next[a] = arith::AddIOp::create(k, accs[a],
                                               math::CtPopOp::create(k, sign));
               if (!dense)
-                next[a + plan.NV] =
-                    arith::AddIOp::create(k, accs[a + plan.NV],
-                                          math::CtPopOp::create(k, valid));
+                next[a + plan.NV] = arith::AddIOp::create(
+                    k, accs[a + plan.NV], math::CtPopOp::create(k, valid));
             }
           }
           scf::YieldOp::create(k, next);
@@ -1099,7 +1111,8 @@ private:
                     Value term =
                         arith::SelectOp::create(j, negative[nv], minusX, x);
                     if (plan.weightTernary)
-                      term = arith::SelectOp::create(j, nonzero[nv], term, zero);
+                      term =
+                          arith::SelectOp::create(j, nonzero[nv], term, zero);
                     int64_t a = r * plan.NV + nv;
                     next[a] = arith::AddIOp::create(j, inner[a], term);
                   }

@@ -7,8 +7,8 @@
 
 using namespace mlir;
 
-FailureOr<SmallVector<Attribute>>
-binq::evaluate(func::FuncOp function, ArrayRef<Attribute> inputs) {
+FailureOr<SmallVector<Attribute>> binq::evaluate(func::FuncOp function,
+                                                 ArrayRef<Attribute> inputs) {
   if (function.isExternal())
     return function.emitError("cannot evaluate a function without a body");
   if (!function.getBody().hasOneBlock())

@@ -197,8 +197,9 @@ ref::QuantizerSpec SignAttr::getSpec() const {
   return spec;
 }
 
-LogicalResult BoolQuantizerAttr::verify(function_ref<InFlightDiagnostic()> emitError,
-                               bool strict) {
+LogicalResult
+BoolQuantizerAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                          bool strict) {
   return success();
 }
 ref::QuantizerSpec BoolQuantizerAttr::getSpec() const {
@@ -220,8 +221,8 @@ static ref::QuantizerSpec elasticSpec(unsigned bits, Mode mode,
   return spec;
 }
 LogicalResult ElasticAttr::verify(function_ref<InFlightDiagnostic()> emitError,
-                                  unsigned bits, Mode mode,
-                                  llvm::APFloat alpha, llvm::APFloat beta) {
+                                  unsigned bits, Mode mode, llvm::APFloat alpha,
+                                  llvm::APFloat beta) {
   return checkSpec(emitError, elasticSpec(bits, mode, alpha, beta));
 }
 ref::QuantizerSpec ElasticAttr::getSpec() const {

@@ -98,8 +98,8 @@ static std::optional<std::vector<int32_t>> constantCodes(Attribute attr,
   std::vector<int64_t> values = readIntegers(elements);
   if (auto packed = dyn_cast<PackedType>(type)) {
     std::vector<uint64_t> words(values.begin(), values.end());
-    return ref::unpack(packed.getPackedKind(), packed.getLayout(),
-                       words.data(), packed.getNumRows(), packed.getNumCols());
+    return ref::unpack(packed.getPackedKind(), packed.getLayout(), words.data(),
+                       packed.getNumRows(), packed.getNumCols());
   }
   return toCodes(values);
 }
@@ -114,8 +114,8 @@ static LogicalResult verifyGroupVector(Operation *op, Value value,
   if (size == 1 || size == groups)
     return success();
   return op->emitOpError() << what << " must have 1 element (per tensor) or "
-                           << groups << " (one per " << groupName
-                           << "), got " << size;
+                           << groups << " (one per " << groupName << "), got "
+                           << size;
 }
 
 //===----------------------------------------------------------------------===//
@@ -168,8 +168,8 @@ ConstantOp::verifyStorage(ElementsAttr storage, Type type,
   int64_t index = 0;
   for (int64_t value : readIntegers(storage)) {
     if (!inCodeDomain(codeType, value))
-      return fail("value ", value, " at flat index ", index,
-                  " is not a valid ", codeType, " code");
+      return fail("value ", value, " at flat index ", index, " is not a valid ",
+                  codeType, " code");
     ++index;
   }
   return success();
@@ -227,8 +227,7 @@ LogicalResult QuantizeOp::fold(FoldAdaptor adaptor,
   std::vector<float> data = readFloats(input);
   Matrix matrix(getInput().getType().getShape());
   ref::QuantizerSpec spec = getSpec();
-  ref::Quantized q =
-      ref::quantize(spec, data.data(), matrix.rows, matrix.cols);
+  ref::Quantized q = ref::quantize(spec, data.data(), matrix.rows, matrix.cols);
   results.push_back(
       makeCodeStorage(cast<ShapedType>(getCodes().getType()), q.codes));
   results.push_back(makeF32Attr(getScales().getType(), q.scales));
@@ -249,8 +248,8 @@ LogicalResult DequantizeOp::verify() {
     return emitOpError() << "result shape " << getResult().getType()
                          << " must match the codes shape " << codesType;
   Matrix matrix(codesType.getShape());
-  if (failed(verifyGroupVector(*this, getScales(), "scales", matrix.rows,
-                               "row")))
+  if (failed(
+          verifyGroupVector(*this, getScales(), "scales", matrix.rows, "row")))
     return failure();
   if (getOffsets() && getOffsets().getType() != getScales().getType())
     return emitOpError("offsets must have the type of the scales");

@@ -39,8 +39,8 @@ Type PackedType::parse(AsmParser &parser) {
   }
   if (parser.parseGreater())
     return {};
-  return getChecked([&] { return parser.emitError(loc); },
-                    parser.getContext(), shape, elementType, panelWidth);
+  return getChecked([&] { return parser.emitError(loc); }, parser.getContext(),
+                    shape, elementType, panelWidth);
 }
 
 void PackedType::print(AsmPrinter &printer) const {
@@ -52,10 +52,9 @@ void PackedType::print(AsmPrinter &printer) const {
   printer << '>';
 }
 
-LogicalResult
-PackedType::verify(function_ref<InFlightDiagnostic()> emitError,
-                   ArrayRef<int64_t> shape, Type elementType,
-                   int64_t panelWidth) {
+LogicalResult PackedType::verify(function_ref<InFlightDiagnostic()> emitError,
+                                 ArrayRef<int64_t> shape, Type elementType,
+                                 int64_t panelWidth) {
   if (!isPackableCodeType(elementType))
     return emitError() << "packed element type must be !binq.binary, "
                           "!binq.bool or !binq.ternary, got "

@@ -14,8 +14,7 @@ using namespace mlir;
 using namespace binq;
 
 namespace {
-struct FoldWeightsPass
-    : public binq::impl::FoldWeightsBase<FoldWeightsPass> {
+struct FoldWeightsPass : public binq::impl::FoldWeightsBase<FoldWeightsPass> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
     // Folding in program order lets each folded result feed the next op

@@ -34,10 +34,10 @@ struct PackPass : public binq::impl::PackBase<PackPass> {
         if (auto packed = dyn_cast<PackedType>(codes.getType())) {
           if (packed.getPanelWidth() == panel)
             return codes;
-          auto codesType = RankedTensorType::get(packed.getShape(),
-                                                 packed.getElementType());
-          codes = rewriter.createOrFold<UnpackOp>(op.getLoc(), codesType,
-                                                  codes);
+          auto codesType =
+              RankedTensorType::get(packed.getShape(), packed.getElementType());
+          codes =
+              rewriter.createOrFold<UnpackOp>(op.getLoc(), codesType, codes);
         }
         auto type = dyn_cast<RankedTensorType>(codes.getType());
         if (!type || !isPackableCodeType(type.getElementType()))

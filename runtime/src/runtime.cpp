@@ -41,8 +41,7 @@ const char *dtypeName(int32_t dtype) {
 /// descriptor { allocated, aligned, offset, sizes[r], strides[r] }.
 bq_status describe(const bq_tensor &tensor, const bq_arg_info &arg,
                    const char *function, const char *role, int index,
-                   std::vector<int64_t> &descriptor, char *error,
-                   size_t size) {
+                   std::vector<int64_t> &descriptor, char *error, size_t size) {
   if (!tensor.data)
     return report(error, size, BQ_ERROR_INVALID_ARGUMENT,
                   "%s: %s %d has no data", function, role, index);
@@ -111,8 +110,8 @@ bq_status bq_library_open(const char *path, bq_library **library, char *error,
   if (!handle)
     return report(error, error_size, BQ_ERROR_IO, "cannot load %s: %s", path,
                   dlerror());
-  auto getInfo = reinterpret_cast<bq_module_info_fn>(
-      dlsym(handle, BQ_MODULE_INFO_SYMBOL));
+  auto getInfo =
+      reinterpret_cast<bq_module_info_fn>(dlsym(handle, BQ_MODULE_INFO_SYMBOL));
   if (!getInfo) {
     dlclose(handle);
     return report(error, error_size, BQ_ERROR_VERSION,
@@ -169,19 +168,17 @@ bq_status bq_library_call(const bq_library *library, const char *function,
                   function ? function : "(null)");
   if (num_inputs != info->num_inputs || num_outputs != info->num_outputs)
     return report(error, error_size, BQ_ERROR_INVALID_ARGUMENT,
-                  "%s takes %d inputs and %d outputs, got %d and %d",
-                  function, info->num_inputs, info->num_outputs, num_inputs,
-                  num_outputs);
+                  "%s takes %d inputs and %d outputs, got %d and %d", function,
+                  info->num_inputs, info->num_outputs, num_inputs, num_outputs);
   // One descriptor per argument, each a run of int64 words; the entry point
   // receives a pointer to each.
   std::vector<std::vector<int64_t>> descriptors(num_inputs + num_outputs);
   for (int32_t i = 0; i < num_inputs + num_outputs; ++i) {
     bool isInput = i < num_inputs;
     const bq_tensor &tensor = isInput ? inputs[i] : outputs[i - num_inputs];
-    bq_status status =
-        describe(tensor, info->args[i], function, isInput ? "input" : "output",
-                 isInput ? i : i - num_inputs, descriptors[i], error,
-                 error_size);
+    bq_status status = describe(
+        tensor, info->args[i], function, isInput ? "input" : "output",
+        isInput ? i : i - num_inputs, descriptors[i], error, error_size);
     if (status != BQ_OK)
       return status;
   }

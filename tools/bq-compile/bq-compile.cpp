@@ -48,17 +48,15 @@ enum class EmitKind { MLIR, LLVM, Object, Library };
 static cl::opt<EmitKind> emitKind(
     "emit", cl::init(EmitKind::Library), cl::cat(category),
     cl::desc("What to write (default: lib)"),
-    cl::values(
-        clEnumValN(EmitKind::MLIR, "mlir",
-                   "the module after the lowering, in the LLVM dialect"),
-        clEnumValN(EmitKind::LLVM, "llvm", "optimized LLVM IR"),
-        clEnumValN(EmitKind::Object, "obj", "an object file"),
-        clEnumValN(EmitKind::Library, "lib",
-                   "a shared library the BinQ runtime loads")));
+    cl::values(clEnumValN(EmitKind::MLIR, "mlir",
+                          "the module after the lowering, in the LLVM dialect"),
+               clEnumValN(EmitKind::LLVM, "llvm", "optimized LLVM IR"),
+               clEnumValN(EmitKind::Object, "obj", "an object file"),
+               clEnumValN(EmitKind::Library, "lib",
+                          "a shared library the BinQ runtime loads")));
 
 static cl::opt<std::string> targetCpu(
-    "target-cpu", cl::init("host"), cl::cat(category),
-    cl::value_desc("name"),
+    "target-cpu", cl::init("host"), cl::cat(category), cl::value_desc("name"),
     cl::desc("CPU to generate code for: an LLVM x86 CPU name (x86-64, "
              "x86-64-v3, skylake-avx512, znver4, ...) or 'host' (default) "
              "for this machine's CPU and features"));
@@ -73,9 +71,9 @@ static cl::opt<int64_t> panelWidth(
     "panel-width", cl::init(16), cl::cat(category),
     cl::desc("Output channels per packed weight panel (NR, multiple of 8)"));
 
-static cl::opt<int64_t> rowTile(
-    "row-tile", cl::init(4), cl::cat(category),
-    cl::desc("Input rows per GEMM register tile (MR, 1 to 16)"));
+static cl::opt<int64_t>
+    rowTile("row-tile", cl::init(4), cl::cat(category),
+            cl::desc("Input rows per GEMM register tile (MR, 1 to 16)"));
 
 static int fail(const llvm::Twine &message) {
   llvm::WithColor::error(llvm::errs(), "bq-compile") << message << "\n";
@@ -149,8 +147,7 @@ int main(int argc, char **argv) {
     return 0;
   }
 
-  std::string manifest =
-      binq::buildManifest(*functions, (*tm)->getTargetCPU());
+  std::string manifest = binq::buildManifest(*functions, (*tm)->getTargetCPU());
   llvm::LLVMContext llvmContext;
   auto llvmModule = binq::translateAndOptimize(*module, llvmContext, **tm,
                                                *functions, manifest);

@@ -8,8 +8,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "BinQ/IR/BinQ.h"
 #include "BinQ/Executor/Executor.h"
+#include "BinQ/IR/BinQ.h"
 #include "binq/runtime.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -48,14 +48,14 @@ static cl::opt<std::string> sourcePath(
     cl::desc("The MLIR the library was compiled from: its function is "
              "evaluated by the reference executor on the same inputs and the "
              "outputs must agree (exit code 1 otherwise)"));
-static cl::opt<std::string> functionName(
-    "function", cl::cat(category),
-    cl::desc("Entry point to run (default: the library's first)"));
+static cl::opt<std::string>
+    functionName("function", cl::cat(category),
+                 cl::desc("Entry point to run (default: the library's first)"));
 static cl::opt<unsigned> seed("seed", cl::init(1), cl::cat(category),
                               cl::desc("Seed of the random inputs"));
-static cl::opt<unsigned> repeat(
-    "repeat", cl::init(0), cl::cat(category),
-    cl::desc("Timed runs (median reported); 0 runs once, untimed"));
+static cl::opt<unsigned>
+    repeat("repeat", cl::init(0), cl::cat(category),
+           cl::desc("Timed runs (median reported); 0 runs once, untimed"));
 static cl::opt<float> tolerance(
     "tolerance", cl::init(0.0f), cl::cat(category),
     cl::desc("Largest absolute difference accepted against the reference "
@@ -64,9 +64,9 @@ static cl::opt<bool> baselineSgemm(
     "baseline-sgemm", cl::cat(category),
     cl::desc("Also time an FP32 OpenBLAS sgemm of the same logical shape "
              "(input [M,K], output [M,N]) and print the speed ratio"));
-static cl::opt<unsigned> printCount(
-    "print", cl::init(8), cl::cat(category),
-    cl::desc("Number of leading output values to print"));
+static cl::opt<unsigned>
+    printCount("print", cl::init(8), cl::cat(category),
+               cl::desc("Number of leading output values to print"));
 
 static int fail(const llvm::Twine &message) {
   llvm::WithColor::error(llvm::errs(), "bq-exec") << message << "\n";
@@ -108,8 +108,8 @@ std::string describe(const bq_arg_info &arg) {
   std::string text = names[arg.dtype];
   text += "[";
   for (int32_t d = 0; d < arg.rank; ++d)
-    text += (d ? "x" : "") +
-            (arg.shape[d] < 0 ? std::string("?") : std::to_string(arg.shape[d]));
+    text += (d ? "x" : "") + (arg.shape[d] < 0 ? std::string("?")
+                                               : std::to_string(arg.shape[d]));
   return text + "]";
 }
 
@@ -120,9 +120,9 @@ template <typename Fn> double medianSeconds(unsigned runs, Fn &&fn) {
   for (unsigned i = 0; i < runs; ++i) {
     auto start = std::chrono::steady_clock::now();
     fn();
-    times.push_back(std::chrono::duration<double>(
-                        std::chrono::steady_clock::now() - start)
-                        .count());
+    times.push_back(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+            .count());
   }
   std::sort(times.begin(), times.end());
   return times[times.size() / 2];
@@ -273,18 +273,16 @@ int main(int argc, char **argv) {
         if (!(diff <= tolerance)) {
           if (differing < 5)
             llvm::errs() << "  mismatch at flat index " << e << ": got "
-                         << values[e] << ", reference " << reference[e]
-                         << "\n";
+                         << values[e] << ", reference " << reference[e] << "\n";
           ++differing;
         }
         if (diff > maxDiff || std::isnan(diff))
           maxDiff = diff;
       }
       llvm::outs() << "reference: output " << o << " "
-                   << (differing ? "DIFFERS" : "agrees") << " ("
-                   << differing << " of " << reference.size()
-                   << " elements differ beyond " << tolerance
-                   << ", max |difference| " << maxDiff << ")\n";
+                   << (differing ? "DIFFERS" : "agrees") << " (" << differing
+                   << " of " << reference.size() << " elements differ beyond "
+                   << tolerance << ", max |difference| " << maxDiff << ")\n";
       if (differing)
         status = 1;
     }
@@ -296,9 +294,9 @@ int main(int argc, char **argv) {
                                  seconds * 1e3, unsigned(repeat));
     // For a linear layer (one [M,K] input, one [M,N] output) count
     // 2*M*N*K ops, the convention of docs/performance.md.
-    bool linearShape = function->num_inputs == 1 && function->num_outputs == 1 &&
-                       buffers[0].shape.size() == 2 &&
-                       buffers[1].shape.size() == 2;
+    bool linearShape =
+        function->num_inputs == 1 && function->num_outputs == 1 &&
+        buffers[0].shape.size() == 2 && buffers[1].shape.size() == 2;
     if (linearShape) {
       double M = buffers[0].shape[0], K = buffers[0].shape[1],
              N = buffers[1].shape[1];

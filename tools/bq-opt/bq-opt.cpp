@@ -26,7 +26,8 @@ int main(int argc, char **argv) {
   mlir::registerAllDialects(registry);
   mlir::registerAllExtensions(registry);
   return mlir::asMainReturnCode(mlir::MlirOptMain(
-      argc, argv, "BinQ optimizer driver: the binq dialect, its passes and "
-                  "pipelines, and the upstream MLIR dialects and passes\n",
+      argc, argv,
+      "BinQ optimizer driver: the binq dialect, its passes and "
+      "pipelines, and the upstream MLIR dialects and passes\n",
       registry));
 }

@@ -54,7 +54,7 @@ createTargetMachine(const TargetOptions &options);
 /// The signature of a public function before lowering, recorded so the
 /// compiled library can describe its entry points.
 struct ArgumentInfo {
-  int32_t dtype; ///< a bq_dtype from binq/abi.h
+  int32_t dtype;                    ///< a bq_dtype from binq/abi.h
   llvm::SmallVector<int64_t> shape; ///< -1 for dynamic sizes
 };
 struct FunctionInfo {
@@ -71,11 +71,9 @@ prepareEntryPoints(mlir::ModuleOp module);
 /// Translates a module in the LLVM dialect to LLVM IR for `tm`, adds the
 /// entry-point wrappers and the `bq_module_info` table (with `manifestJson`),
 /// and runs LLVM's O3 pipeline.
-llvm::Expected<std::unique_ptr<llvm::Module>>
-translateAndOptimize(mlir::ModuleOp module, llvm::LLVMContext &context,
-                     llvm::TargetMachine &tm,
-                     const std::vector<FunctionInfo> &functions,
-                     llvm::StringRef manifestJson);
+llvm::Expected<std::unique_ptr<llvm::Module>> translateAndOptimize(
+    mlir::ModuleOp module, llvm::LLVMContext &context, llvm::TargetMachine &tm,
+    const std::vector<FunctionInfo> &functions, llvm::StringRef manifestJson);
 
 /// Writes `module` as an object file.
 llvm::Error writeObjectFile(llvm::Module &module, llvm::TargetMachine &tm,
