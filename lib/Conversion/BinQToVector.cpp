@@ -613,6 +613,27 @@ Value planeBits(ImplicitLocOpBuilder &b, ref::PackedKind kind, int64_t plane,
       codes, zero);
 }
 
+/// Builds `for row in [0, rows), word in [0, words)` over a tensor carried
+/// through both loops; `body` returns the updated tensor for one word.
+Value forEachRowWord(
+    ImplicitLocOpBuilder &b, Value rows, int64_t words, Value init,
+    function_ref<Value(ImplicitLocOpBuilder &, Value, Value, Value)> body) {
+  Value c0 = idx(b, 0), c1 = idx(b, 1);
+  auto rowLoop = scf::ForOp::create(
+      b, c0, rows, c1, ValueRange{init},
+      [&](OpBuilder &rb, Location loc, Value row, ValueRange rowIter) {
+        ImplicitLocOpBuilder rib(loc, rb);
+        auto wordLoop = scf::ForOp::create(
+            rib, c0, idx(rib, words), c1, rowIter,
+            [&](OpBuilder &wb, Location wloc, Value word, ValueRange iter) {
+              ImplicitLocOpBuilder w(wloc, wb);
+              scf::YieldOp::create(w, body(w, row, word, iter[0]));
+            });
+        scf::YieldOp::create(rib, wordLoop.getResults());
+      });
+  return rowLoop.getResult(0);
+}
+
 struct PackLowering : OpConversionPattern<PackOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult
@@ -637,43 +658,31 @@ struct PackLowering : OpConversionPattern<PackOp> {
       dynamicSizes.push_back(total);
     Value init = tensor::EmptyOp::create(b, resultType, dynamicSizes);
     auto chunkType = VectorType::get({64}, b.getI8Type());
-    auto maskType = VectorType::get({64}, b.getI1Type());
     auto wordType = VectorType::get({1}, b.getI64Type());
-    Value c0 = idx(b, 0), c1 = idx(b, 1);
     Value padding = arith::ConstantIntOp::create(b, b.getI8Type(), 0);
-    auto rowLoop = scf::ForOp::create(
-        b, c0, rows, c1, ValueRange{init},
-        [&](OpBuilder &rb, Location loc, Value row, ValueRange rowIter) {
-          ImplicitLocOpBuilder rib(loc, rb);
-          auto wordLoop = scf::ForOp::create(
-              rib, c0, idx(rib, words), c1, rowIter,
-              [&](OpBuilder &wb, Location wloc, Value word,
-                  ValueRange wordIter) {
-                ImplicitLocOpBuilder w(wloc, wb);
-                Value col = mul(w, word, idx(w, 64));
-                // Columns past the end read as code 0, whose bits are 0 in
-                // every plane.
-                Value chunk = vector::TransferReadOp::create(
-                    w, chunkType, codes, ValueRange{row, col}, padding,
-                    ArrayRef<bool>{false});
-                Value packedWords = wordIter[0];
-                for (int64_t plane = 0; plane < planes; ++plane) {
-                  Value mask = planeBits(w, kind, plane, chunk);
-                  (void)maskType;
-                  Value bits = vector::BitCastOp::create(w, wordType, mask);
-                  Value scalar = vector::ExtractOp::create(w, bits, 0);
-                  Value index = add(w,
-                                    add(w, mul(w, idx(w, plane), planeWords),
-                                        mul(w, row, idx(w, words))),
-                                    word);
-                  packedWords = tensor::InsertOp::create(w, scalar, packedWords,
-                                                         ValueRange{index});
-                }
-                scf::YieldOp::create(w, packedWords);
-              });
-          scf::YieldOp::create(rib, wordLoop.getResults());
+    Value packedWords = forEachRowWord(
+        b, rows, words, init,
+        [&](ImplicitLocOpBuilder &w, Value row, Value word, Value result) {
+          Value col = mul(w, word, idx(w, 64));
+          // Columns past the end read as code 0, whose bits are 0 in every
+          // plane.
+          Value chunk = vector::TransferReadOp::create(
+              w, chunkType, codes, ValueRange{row, col}, padding,
+              ArrayRef<bool>{false});
+          for (int64_t plane = 0; plane < planes; ++plane) {
+            Value mask = planeBits(w, kind, plane, chunk);
+            Value bits = vector::BitCastOp::create(w, wordType, mask);
+            Value scalar = vector::ExtractOp::create(w, bits, 0);
+            Value index = add(w,
+                              add(w, mul(w, idx(w, plane), planeWords),
+                                  mul(w, row, idx(w, words))),
+                              word);
+            result =
+                tensor::InsertOp::create(w, scalar, result, ValueRange{index});
+          }
+          return result;
         });
-    rewriter.replaceOp(op, rowLoop.getResult(0));
+    rewriter.replaceOp(op, packedWords);
     return success();
   }
 };
@@ -708,55 +717,44 @@ struct UnpackLowering : OpConversionPattern<UnpackOp> {
           w, chunkType,
           DenseElementsAttr::get(chunkType, w.getI8IntegerAttr(value)));
     };
-    Value c0 = idx(b, 0), c1 = idx(b, 1);
-    auto rowLoop = scf::ForOp::create(
-        b, c0, rows, c1, ValueRange{init},
-        [&](OpBuilder &rb, Location loc, Value row, ValueRange rowIter) {
-          ImplicitLocOpBuilder rib(loc, rb);
-          auto wordLoop = scf::ForOp::create(
-              rib, c0, idx(rib, words), c1, rowIter,
-              [&](OpBuilder &wb, Location wloc, Value word,
-                  ValueRange wordIter) {
-                ImplicitLocOpBuilder w(wloc, wb);
-                auto planeMask = [&](int64_t plane) -> Value {
-                  Value index = add(w,
-                                    add(w, mul(w, idx(w, plane), planeWords),
-                                        mul(w, row, idx(w, words))),
-                                    word);
-                  Value scalar =
-                      tensor::ExtractOp::create(w, storage, ValueRange{index});
-                  Value bits = vector::BroadcastOp::create(w, wordType, scalar);
-                  return vector::BitCastOp::create(w, maskType, bits);
-                };
-                Value chunk;
-                switch (kind) {
-                case ref::PackedKind::Binary:
-                  chunk = arith::SelectOp::create(w, planeMask(0), splat(w, -1),
-                                                  splat(w, 1));
-                  break;
-                case ref::PackedKind::Bool:
-                  chunk = arith::SelectOp::create(w, planeMask(0), splat(w, 1),
-                                                  splat(w, 0));
-                  break;
-                case ref::PackedKind::Ternary: {
-                  Value sign = arith::SelectOp::create(
-                      w, planeMask(0), splat(w, -1), splat(w, 1));
-                  chunk = arith::SelectOp::create(w, planeMask(1), sign,
-                                                  splat(w, 0));
-                  break;
-                }
-                }
-                Value col = mul(w, word, idx(w, 64));
-                Value written = vector::TransferWriteOp::create(
-                                    w, chunk, wordIter[0], ValueRange{row, col},
-                                    ArrayRef<bool>{false})
-                                    .getResult();
-                scf::YieldOp::create(w, written);
-              });
-          scf::YieldOp::create(rib, wordLoop.getResults());
+    Value codes = forEachRowWord(
+        b, rows, words, init,
+        [&](ImplicitLocOpBuilder &w, Value row, Value word, Value result) {
+          auto planeMask = [&](int64_t plane) -> Value {
+            Value index = add(w,
+                              add(w, mul(w, idx(w, plane), planeWords),
+                                  mul(w, row, idx(w, words))),
+                              word);
+            Value scalar =
+                tensor::ExtractOp::create(w, storage, ValueRange{index});
+            Value bits = vector::BroadcastOp::create(w, wordType, scalar);
+            return vector::BitCastOp::create(w, maskType, bits);
+          };
+          Value chunk;
+          switch (kind) {
+          case ref::PackedKind::Binary:
+            chunk = arith::SelectOp::create(w, planeMask(0), splat(w, -1),
+                                            splat(w, 1));
+            break;
+          case ref::PackedKind::Bool:
+            chunk = arith::SelectOp::create(w, planeMask(0), splat(w, 1),
+                                            splat(w, 0));
+            break;
+          case ref::PackedKind::Ternary: {
+            Value sign = arith::SelectOp::create(w, planeMask(0), splat(w, -1),
+                                                 splat(w, 1));
+            chunk = arith::SelectOp::create(w, planeMask(1), sign, splat(w, 0));
+            break;
+          }
+          }
+          Value col = mul(w, word, idx(w, 64));
+          return vector::TransferWriteOp::create(w, chunk, result,
+                                                 ValueRange{row, col},
+                                                 ArrayRef<bool>{false})
+              .getResult();
         });
     rewriter.replaceOp(
-        op, fromMatrix(b, rowLoop.getResult(0),
+        op, fromMatrix(b, codes,
                        cast<RankedTensorType>(getTypeConverter()->convertType(
                            op.getResult().getType())),
                        Value()));

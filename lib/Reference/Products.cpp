@@ -13,11 +13,6 @@
 
 #include <cassert>
 
-#if defined(__clang__)
-#pragma clang fp contract(off)
-#elif defined(__GNUC__)
-#pragma GCC optimize("fp-contract=off")
-#endif
 
 using namespace binq::ref;
 

@@ -41,14 +41,6 @@
 #include <cmath>
 #include <cstdio>
 
-// Every float expression below must be rounded after each operation, exactly
-// as written: forbid contraction into fused multiply-adds (which an FMA
-// target would otherwise do: clang by default, GCC in GNU mode).
-#if defined(__clang__)
-#pragma clang fp contract(off)
-#elif defined(__GNUC__)
-#pragma GCC optimize("fp-contract=off")
-#endif
 
 using namespace binq::ref;
 
