@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "BinQ/Analysis/Report.h"
 #include "BinQ/Compiler/Compiler.h"
 #include "BinQ/Conversion/Passes.h"
 #include "BinQ/IR/BinQ.h"
@@ -24,6 +25,7 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FileUtilities.h"
 #include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/ToolOutputFile.h"
@@ -36,13 +38,27 @@ static cl::OptionCategory category("bq-compile options");
 
 static cl::opt<std::string> inputPath(
     cl::Positional, cl::Required, cl::cat(category),
-    cl::desc("<input.mlir>: a module of binq/func/linalg/tensor/arith ops "
-             "whose public functions become the library's entry points"));
+    cl::desc("<input.mlir | MODEL_DIR>: a module of binq/func/linalg/tensor/"
+             "arith ops whose public functions become the library's entry "
+             "points, or a model directory holding config.json"));
 
 static cl::opt<std::string> outputPath(
-    "o", cl::Required, cl::cat(category), cl::value_desc("path"),
+    "o", cl::cat(category), cl::value_desc("path"),
     cl::desc("Output file: the shared library (--emit lib), object file "
-             "(obj), LLVM IR (llvm) or lowered MLIR (mlir)"));
+             "(obj), LLVM IR (llvm) or lowered MLIR (mlir); required unless "
+             "--report"));
+
+static cl::opt<bool> reportOnly(
+    "report", cl::init(false), cl::cat(category),
+    cl::desc("Print the model's size and FLOPs report (per layer and in "
+             "total, with the tensors left in float) and compile nothing; "
+             "needs only MODEL_DIR/config.json, no weights"));
+
+static cl::opt<std::string> recipePath(
+    "recipe", cl::init(""), cl::cat(category), cl::value_desc("R.json"),
+    cl::desc("Recipe: a JSON object with the optional keys \"tws\" (bool, "
+             "BinaryBERT ternary weight splitting) and \"sequence_length\" "
+             "(tokens for the FLOPs count, default 128)"));
 
 enum class EmitKind { MLIR, LLVM, Object, Library };
 static cl::opt<EmitKind> emitKind(
@@ -80,6 +96,41 @@ static int fail(const llvm::Twine &message) {
   return 1;
 }
 
+/// Reads the whole file at `path`, or fails with a message naming it.
+static llvm::Expected<std::string> readFile(llvm::StringRef path) {
+  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/true);
+  if (!buffer)
+    return llvm::createStringError(buffer.getError(),
+                                   "cannot read '" + path +
+                                       "': " + buffer.getError().message());
+  return (*buffer)->getBuffer().str();
+}
+
+/// `bq-compile MODEL_DIR --report`: prints the size and FLOPs report of the
+/// model that MODEL_DIR/config.json (and the recipe) describe.
+static int printModelReport(llvm::StringRef configPath) {
+  binq::RecipeOverrides recipe;
+  if (!recipePath.empty()) {
+    llvm::Expected<std::string> text = readFile(recipePath);
+    if (!text)
+      return fail(llvm::toString(text.takeError()));
+    llvm::Expected<binq::RecipeOverrides> parsed =
+        binq::parseRecipe(*text, recipePath);
+    if (!parsed)
+      return fail(llvm::toString(parsed.takeError()));
+    recipe = *parsed;
+  }
+  llvm::Expected<std::string> text = readFile(configPath);
+  if (!text)
+    return fail(llvm::toString(text.takeError()));
+  llvm::Expected<binq::ModelPlan> plan =
+      binq::planFromConfig(*text, configPath, recipe);
+  if (!plan)
+    return fail(llvm::toString(plan.takeError()));
+  binq::printReport(binq::computeReport(*plan), llvm::outs());
+  return 0;
+}
+
 int main(int argc, char **argv) {
   llvm::InitLLVM initLLVM(argc, argv);
   registerAsmPrinterCLOptions();
@@ -90,12 +141,33 @@ int main(int argc, char **argv) {
       argc, argv,
       "bq-compile: compile a binq MLIR module to native code\n\n"
       "  bq-compile INPUT.mlir -o OUT.so [--emit mlir|llvm|obj|lib] "
-      "[--target-cpu NAME]\n\n"
+      "[--target-cpu NAME]\n"
+      "  bq-compile MODEL_DIR --report [--recipe R.json]\n\n"
       "Runs the binq-lower-to-llvm pipeline (weight folding, bit-packing, "
       "vectorized XNOR-popcount lowering, bufferization, LLVM dialect), "
       "then LLVM's O3 pipeline and code generation for the target CPU. The "
       "library exports bq_module_info (see runtime/include/binq/abi.h), which "
-      "the BinQ runtime checks and calls.\n");
+      "the BinQ runtime checks and calls. With --report, prints the model's "
+      "size (MiB) and FLOPs by the papers' convention and compiles "
+      "nothing.\n");
+
+  if (llvm::sys::fs::is_directory(inputPath)) {
+    llvm::SmallString<128> configPath(inputPath);
+    llvm::sys::path::append(configPath, "config.json");
+    if (reportOnly)
+      return printModelReport(configPath);
+    return fail("compiling checkpoints is not implemented yet; --report "
+                "works");
+  }
+  if (reportOnly) {
+    if (llvm::sys::path::filename(inputPath) == "config.json")
+      return printModelReport(inputPath);
+    return fail("--report needs a model directory holding config.json (or "
+                "the config.json itself), not '" +
+                inputPath + "'");
+  }
+  if (outputPath.empty())
+    return fail("-o is required");
 
   DialectRegistry registry;
   registry.insert<binq::BinQDialect>();
