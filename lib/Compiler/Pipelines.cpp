@@ -32,8 +32,12 @@ void binq::buildLowerToLLVMPipeline(OpPassManager &pm,
      << "canonicalize,"
      << "convert-binq-to-vector{row-tile=" << options.rowTile << "},"
      << "canonicalize,cse,"
+     // Elementwise tensor arith (e.g. the sum of a split pair) bufferizes as
+     // linalg.
+     << "convert-elementwise-to-linalg,"
      << "one-shot-bufferize{bufferize-function-boundaries "
         "function-boundary-type-conversion=identity-layout-map},"
+     << "canonicalize,"
      << "binq-results-to-out-params,"
      << "buffer-deallocation-pipeline,"
      << "convert-linalg-to-loops,"

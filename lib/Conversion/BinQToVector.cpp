@@ -789,11 +789,13 @@ public:
     f32Vec = VectorType::get({8}, b.getF32Type());
   }
 
-  Value emit(Value M) {
-    Value out = tensor::EmptyOp::create(
-        b,
-        RankedTensorType::get({ShapedType::kDynamic, plan.N}, b.getF32Type()),
-        ValueRange{M});
+  Value emit(Value M, RankedTensorType resultType) {
+    // A static result stays static, so bufferization can write it straight
+    // into the caller's output buffer.
+    SmallVector<Value> dynamicM;
+    if (resultType.isDynamicDim(0))
+      dynamicM.push_back(M);
+    Value out = tensor::EmptyOp::create(b, resultType, dynamicM);
     if (plan.inputPacked) {
       inputPlaneWords = mul(b, M, idx(b, plan.words));
     }
@@ -1175,10 +1177,7 @@ struct LinearLowering : OpConversionPattern<LinearOp> {
     GemmEmitter emitter(b, plan, adaptor.getInput(), adaptor.getInputScales(),
                         adaptor.getInputOffsets(), adaptor.getWeight(),
                         adaptor.getWeightScales(), adaptor.getBias(), rowTile);
-    Value result = emitter.emit(M);
-    if (result.getType() != op.getResult().getType())
-      result = tensor::CastOp::create(b, op.getResult().getType(), result);
-    rewriter.replaceOp(op, result);
+    rewriter.replaceOp(op, emitter.emit(M, op.getResult().getType()));
     return success();
   }
 

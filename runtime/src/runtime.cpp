@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <cstring>
 #include <new>
+#include <string>
 #include <vector>
 
 struct bq_library {
@@ -106,7 +107,10 @@ bq_status bq_library_open(const char *path, bq_library **library, char *error,
   *library = nullptr;
   if (!path)
     return report(error, error_size, BQ_ERROR_INVALID_ARGUMENT, "no path");
-  void *handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+  // dlopen searches the library path for a name without a slash; a user
+  // naming a file means that file.
+  std::string file = std::strchr(path, '/') ? path : std::string("./") + path;
+  void *handle = dlopen(file.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (!handle)
     return report(error, error_size, BQ_ERROR_IO, "cannot load %s: %s", path,
                   dlerror());

@@ -22,7 +22,7 @@
 // CHECK: arith.sitofp {{.*}} : vector<8xi32> to vector<8xf32>
 // CHECK: arith.mulf
 // CHECK: arith.addf
-// CHECK: vector.transfer_write {{.*}} : vector<8xf32>, tensor<?x10xf32>
+// CHECK: vector.transfer_write {{.*}} : vector<8xf32>, tensor<4x10xf32>
 func.func @binary_binary(%x: !binq.packed<4x130x!binq.binary>, %w: !binq.packed<10x130x!binq.binary, panels = 16>,
                          %s: tensor<1xf32>, %b: tensor<10xf32>) -> tensor<4x10xf32> {
   %y = binq.linear %x scale %s, %w scale %s bias %b : !binq.packed<4x130x!binq.binary> scale tensor<1xf32>, !binq.packed<10x130x!binq.binary, panels = 16> scale tensor<1xf32> bias tensor<10xf32> -> tensor<4x10xf32>

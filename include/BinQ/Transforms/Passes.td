@@ -53,4 +53,93 @@ def ResultsToOutParams
   let dependentDialects = ["::mlir::memref::MemRefDialect"];
 }
 
+def TernaryWeightSplit
+    : Pass<"binq-ternary-weight-split", "::mlir::ModuleOp"> {
+  let summary = "Split ternary (TWN) weights into two binary (BWN) halves";
+  let description = [{
+    BinaryBERT's ternary weight splitting (TWS) as a rewrite. For every
+    `binq.linear` whose weight codes and scales are the results of a
+    `binq.quantize #binq.twn` of an `arith.constant` (the latent weights), the
+    latent weights `w` are split per group (per tensor or per row, the TWN
+    granularity) into halves `w1 + w2 = w` with
+    `BWN(w1) + BWN(w2) = TWN(w)` (`ref::ternaryWeightSplit`), and the linear
+    becomes two linears on `binq.quantize #binq.bwn` of the halves (same
+    granularity), each with half of the bias, whose results an `arith.addf`
+    sums.
+
+    Both halves take the same quantized input, which is the exact,
+    function-preserving lowering of the ternary layer (two XNOR-popcount
+    GEMMs instead of one ternary GEMM). The paper's split model gives each
+    half its own activation quantizer so that they can diverge in
+    fine-tuning; that is a training-time choice this rewrite does not make.
+
+    A group whose split is not exact (`a` outside `(0, 1)`, or an all-zero
+    TWN code group of a nonzero latent group) gets a remark naming the group
+    and the bound `max |BWN(w1) + BWN(w2) - TWN(w)|`; the linear then stays
+    ternary unless `allow-inexact` is set. Linears whose weight is not a TWN
+    quantization of a constant are left alone without a diagnostic.
+
+    Remarks name a weight by the `binq.name` string attribute of its latent
+    `arith.constant` (the checkpoint importer sets it), else `linear<i>`,
+    `i` being the position of the `binq.linear` among all `binq.linear` ops
+    of the module in program order.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect"];
+  let options = [
+    Option<"allowInexact", "allow-inexact", "bool", /*default=*/"false",
+           "Split also the linears with a group whose split is not exact "
+           "(the remark gives the error bound)">,
+    Option<"report", "report", "bool", /*default=*/"false",
+           "Emit a remark on every linear that is split">,
+  ];
+}
+
+def AdaptiveSplit : Pass<"binq-adaptive-split", "::mlir::ModuleOp"> {
+  let summary = "Choose which ternary weights to split and binarize the rest";
+  let description = [{
+    BinaryBERT's adaptive splitting. The candidates are the linears that
+    `binq-ternary-weight-split` rewrites (TWN quantization of a constant
+    latent weight). Keeping a candidate ternary-split rather than binary
+    costs one more binary half:
+
+    * `budget-bytes`: `ceil(N * K / 8)` bytes of codes plus 4 bytes per
+      scale of the second half (`N` x `K` weight);
+    * `budget-flops`: `ceil(M * N * K * bits / 64)` FLOPs of the second
+      binary GEMM, `bits` being the bit width of the input codes (1 for
+      binary and bool, 2 for ternary, `n` for `in`) and `M` the (static)
+      number of input rows, the papers' `m * n / 64` count.
+
+    The budget is the extra cost allowed over the all-binary model
+    (`C - C0` in the paper); exactly one of the two budgets must be given.
+    The subset of candidates maximising the total sensitivity within the
+    budget (`ref::solveKnapsack`, an exact 0/1 knapsack) stays ternary and
+    is split as `binq-ternary-weight-split` does; every other candidate
+    becomes binary: its `#binq.twn` quantizer is replaced by `#binq.bwn` of
+    the same granularity on the same latent weights (the paper's binary
+    model).
+
+    Sensitivities come from `sensitivity`, a JSON object mapping weight names
+    to finite numbers; every candidate must have a score. Without it every
+    candidate scores 1, so the knapsack maximises the number of split
+    matrices within the budget. Weight names are the `binq.name` string
+    attribute of the latent weight's `arith.constant` (set by the checkpoint
+    importer), else `linear<i>`, `i` being the position of the `binq.linear`
+    among all `binq.linear` ops of the module in program order.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect"];
+  let options = [
+    Option<"sensitivity", "sensitivity", "std::string", /*default=*/"",
+           "JSON file mapping weight names to sensitivity scores">,
+    Option<"budgetBytes", "budget-bytes", "int64_t", /*default=*/"0",
+           "Extra bytes allowed over the all-binary model">,
+    Option<"budgetFlops", "budget-flops", "int64_t", /*default=*/"0",
+           "Extra FLOPs allowed over the all-binary model">,
+    Option<"allowInexact", "allow-inexact", "bool", /*default=*/"false",
+           "Split a chosen linear even when its split is not exact">,
+    Option<"report", "report", "bool", /*default=*/"false",
+           "Emit a remark with the decision on every candidate and a "
+           "summary remark on the module">,
+  ];
+}
+
 #endif // BINQ_TRANSFORMS_PASSES_TD
