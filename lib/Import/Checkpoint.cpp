@@ -135,9 +135,9 @@ Error checkTensorExtent(StringRef path, const TensorEntry &tensor,
            std::to_string(tensor.storageOffset) + ")";
   };
   if (tensor.shape.size() != tensor.strides.size())
-    return fileError(path, describe() + " has " +
-                               Twine(tensor.strides.size()) + " strides for " +
-                               Twine(tensor.shape.size()) + " dimensions");
+    return fileError(path, describe() + " has " + Twine(tensor.strides.size()) +
+                               " strides for " + Twine(tensor.shape.size()) +
+                               " dimensions");
   for (size_t i = 0; i < tensor.shape.size(); ++i)
     if (tensor.shape[i] < 0 || tensor.strides[i] < 0)
       return fileError(path, describe() + " has a negative size or stride");
@@ -310,10 +310,9 @@ float loadAsFloat(DType dtype, const uint8_t *element) {
 Expected<std::vector<float>>
 Checkpoint::readF32(const TensorEntry &tensor) const {
   if (!isFloatingPoint(tensor.dtype))
-    return detail::fileError(filePath, "tensor '" + tensor.name +
-                                           "' has dtype " +
-                                           dtypeName(tensor.dtype) +
-                                           ", not a floating-point type");
+    return detail::fileError(
+        filePath, "tensor '" + tensor.name + "' has dtype " +
+                      dtypeName(tensor.dtype) + ", not a floating-point type");
   if (tensor.storage >= storageEntries.size() ||
       storageEntries[tensor.storage].dtype != tensor.dtype)
     return detail::fileError(filePath, "tensor '" + tensor.name +
@@ -321,10 +320,9 @@ Checkpoint::readF32(const TensorEntry &tensor) const {
                                            "its dtype in this checkpoint");
   const StorageEntry &storage = storageEntries[tensor.storage];
   // Re-checked because the entry may not come from tensors().
-  if (Error error = detail::checkTensorExtent(filePath, tensor,
-                                              storage.numElements,
-                                              "'" + tensor.name + "'"))
-    return std::move(error);
+  if (Error error = detail::checkTensorExtent(
+          filePath, tensor, storage.numElements, "'" + tensor.name + "'"))
+    return error;
 
   size_t numElements = static_cast<size_t>(tensor.numElements());
   std::vector<float> result(numElements);

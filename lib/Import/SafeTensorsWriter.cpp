@@ -22,24 +22,24 @@ Error validate(StringRef path, ArrayRef<SafeTensorsTensor> tensors,
     if (tensor.name == "__metadata__")
       return detail::fileError(path, "tensor name '__metadata__' is reserved");
     if (!names.insert(tensor.name).second)
-      return detail::fileError(path, "tensor '" + tensor.name +
-                                         "' is given twice");
+      return detail::fileError(path,
+                               "tensor '" + tensor.name + "' is given twice");
     if (!json::isUTF8(tensor.name))
       return detail::fileError(path, "tensor name '" + tensor.name +
                                          "' is not valid UTF-8");
     std::optional<int64_t> numElements =
         detail::checkedNumElements(tensor.shape);
     if (!numElements || uint64_t(*numElements) != tensor.data.size())
-      return detail::fileError(
-          path, "tensor '" + tensor.name + "' has shape " +
-                    detail::formatShape(tensor.shape) + " but " +
-                    Twine(tensor.data.size()) + " values");
+      return detail::fileError(path, "tensor '" + tensor.name + "' has shape " +
+                                         detail::formatShape(tensor.shape) +
+                                         " but " + Twine(tensor.data.size()) +
+                                         " values");
   }
   StringSet<> keys;
   for (const auto &[key, value] : metadata) {
     if (!keys.insert(key).second)
-      return detail::fileError(path, "metadata key '" + key +
-                                         "' is given twice");
+      return detail::fileError(path,
+                               "metadata key '" + key + "' is given twice");
     if (!json::isUTF8(key) || !json::isUTF8(value))
       return detail::fileError(path, "metadata entry '" + key +
                                          "' is not valid UTF-8");
@@ -47,8 +47,9 @@ Error validate(StringRef path, ArrayRef<SafeTensorsTensor> tensors,
   return Error::success();
 }
 
-std::string buildHeader(ArrayRef<SafeTensorsTensor> tensors,
-                        ArrayRef<std::pair<std::string, std::string>> metadata) {
+std::string
+buildHeader(ArrayRef<SafeTensorsTensor> tensors,
+            ArrayRef<std::pair<std::string, std::string>> metadata) {
   std::string header;
   raw_string_ostream os(header);
   json::OStream json(os);

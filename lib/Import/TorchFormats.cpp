@@ -60,7 +60,8 @@ bool fits(uint64_t offset, uint64_t length, uint64_t limit) {
 
 /// Replaces the 0xFFFFFFFF placeholders of an entry from its zip64 extra
 /// field, whose values appear in the order size, compressed size, offset.
-Error applyZip64Extra(StringRef path, ZipEntry &entry, ArrayRef<uint8_t> extra) {
+Error applyZip64Extra(StringRef path, ZipEntry &entry,
+                      ArrayRef<uint8_t> extra) {
   while (extra.size() >= 4) {
     uint16_t id = read16le(extra.data());
     uint16_t length = read16le(extra.data() + 2);
@@ -114,14 +115,15 @@ Expected<ZipDirectory> readZipDirectory(StringRef path,
   if (*eocd >= zip64LocatorSize &&
       read32le(file.data() + *eocd - zip64LocatorSize) ==
           zip64LocatorSignature) {
-    uint64_t zip64Offset =
-        read64le(file.data() + *eocd - zip64LocatorSize + 8);
+    uint64_t zip64Offset = read64le(file.data() + *eocd - zip64LocatorSize + 8);
     if (!fits(zip64Offset, zip64EndOfCentralDirectorySize, fileSize) ||
         read32le(file.data() + zip64Offset) !=
             zip64EndOfCentralDirectorySignature)
-      return fileError(path, "zip64 end-of-central-directory record at offset " +
-                                 Twine(zip64Offset) + " is missing or "
-                                                      "truncated");
+      return fileError(path,
+                       "zip64 end-of-central-directory record at offset " +
+                           Twine(zip64Offset) +
+                           " is missing or "
+                           "truncated");
     const uint8_t *zip64 = file.data() + zip64Offset;
     numEntries = read64le(zip64 + 32);
     directorySize = read64le(zip64 + 40);
@@ -159,20 +161,19 @@ Expected<ZipDirectory> readZipDirectory(StringRef path,
       return fileError(path, "zip central directory entry #" + Twine(i) +
                                  " at offset " + Twine(directoryOffset + at) +
                                  " is truncated");
-    entry.name = StringRef(reinterpret_cast<const char *>(header) +
-                               centralHeaderSize,
-                           nameLength);
+    entry.name = StringRef(
+        reinterpret_cast<const char *>(header) + centralHeaderSize, nameLength);
     if (entry.size == 0xffffffffu || entry.compressedSize == 0xffffffffu ||
         entry.localHeaderOffset == 0xffffffffu)
       if (Error error = applyZip64Extra(
               path, entry,
               ArrayRef<uint8_t>(header + centralHeaderSize + nameLength,
                                 extraLength)))
-        return std::move(error);
+        return error;
     if (!directory.byName.try_emplace(entry.name, directory.entries.size())
              .second)
-      return fileError(path, "zip archive holds entry '" + entry.name +
-                                 "' twice");
+      return fileError(path,
+                       "zip archive holds entry '" + entry.name + "' twice");
     directory.entries.push_back(entry);
     at += entryLength;
   }
@@ -197,8 +198,8 @@ Expected<ArrayRef<uint8_t>> readZipEntry(StringRef path, ArrayRef<uint8_t> file,
   uint64_t local = entry.localHeaderOffset;
   if (!fits(local, localHeaderSize, directory.centralDirectoryOffset) ||
       read32le(file.data() + local) != localHeaderSignature)
-    return fileError(path, where + " has no local header at offset " +
-                               Twine(local));
+    return fileError(path,
+                     where + " has no local header at offset " + Twine(local));
   uint64_t dataOffset = local + localHeaderSize +
                         read16le(file.data() + local + 26) +
                         read16le(file.data() + local + 28);
@@ -213,8 +214,7 @@ Expected<ArrayRef<uint8_t>> readZipEntry(StringRef path, ArrayRef<uint8_t> file,
 /// Checks that a storage blob holds exactly the declared elements.
 Error checkStorageSize(StringRef path, const PickledStorage &storage,
                        uint64_t numBytes, const Twine &where) {
-  uint64_t expected =
-      uint64_t(storage.numElements) * dtypeSize(storage.dtype);
+  uint64_t expected = uint64_t(storage.numElements) * dtypeSize(storage.dtype);
   if (numBytes != expected)
     return fileError(path, where + " holds " + Twine(numBytes) +
                                " bytes but storage '" + storage.key +
@@ -266,8 +266,7 @@ Expected<Checkpoint::Contents> parseTorchZip(StringRef path,
         path, file, *directory, directory->entries[byteOrder->second]);
     if (!data)
       return data.takeError();
-    StringRef order(reinterpret_cast<const char *>(data->data()),
-                    data->size());
+    StringRef order(reinterpret_cast<const char *>(data->data()), data->size());
     if (order != "little")
       return fileError(path, "checkpoint byte order is '" + order +
                                  "'; only little-endian files are supported");
@@ -301,7 +300,7 @@ Expected<Checkpoint::Contents> parseTorchZip(StringRef path,
       return data.takeError();
     if (Error error = checkStorageSize(path, storage, data->size(),
                                        "zip entry '" + name + "'"))
-      return std::move(error);
+      return error;
     blobs.push_back(*data);
   }
   return toContents(std::move(*stateDict), blobs);
@@ -423,10 +422,10 @@ Expected<Checkpoint::Contents> parseTorchLegacy(StringRef path,
       return fileError(path, "storage '" + storage.key + "' of tensor '" +
                                  storage.firstTensor +
                                  "' is missing from the storage table");
-    if (Error error = checkStorageSize(path, storage, it->second.size(),
-                                       "storage table entry '" + storage.key +
-                                           "'"))
-      return std::move(error);
+    if (Error error =
+            checkStorageSize(path, storage, it->second.size(),
+                             "storage table entry '" + storage.key + "'"))
+      return error;
     blobs.push_back(it->second);
   }
   return toContents(std::move(*stateDict), blobs);

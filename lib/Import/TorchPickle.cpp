@@ -89,8 +89,8 @@ std::string opcodeName(uint8_t opcode) {
 PickleReader::PickleReader(StringRef path, ArrayRef<uint8_t> bytes,
                            uint64_t fileOffset, std::string where,
                            PersistentIdStyle style)
-    : path(path), bytes(bytes), fileOffset(fileOffset),
-      where(std::move(where)), style(style) {}
+    : path(path), bytes(bytes), fileOffset(fileOffset), where(std::move(where)),
+      style(style) {}
 
 StringRef PickleReader::kindName(Kind kind) {
   switch (kind) {
@@ -192,18 +192,18 @@ Error PickleReader::global(StringRef module, StringRef name) {
   } else {
     // LongStorage is allowed because BERT checkpoints written by
     // transformers carry an int64 `embeddings.position_ids` buffer.
-    std::optional<DType> dtype =
-        module != "torch" ? std::nullopt
-                          : StringSwitch<std::optional<DType>>(name)
-                                .Case("FloatStorage", DType::F32)
-                                .Case("DoubleStorage", DType::F64)
-                                .Case("HalfStorage", DType::F16)
-                                .Case("BFloat16Storage", DType::BF16)
-                                .Case("LongStorage", DType::I64)
-                                .Default(std::nullopt);
+    std::optional<DType> dtype = module != "torch"
+                                     ? std::nullopt
+                                     : StringSwitch<std::optional<DType>>(name)
+                                           .Case("FloatStorage", DType::F32)
+                                           .Case("DoubleStorage", DType::F64)
+                                           .Case("HalfStorage", DType::F16)
+                                           .Case("BFloat16Storage", DType::BF16)
+                                           .Case("LongStorage", DType::I64)
+                                           .Default(std::nullopt);
     if (!dtype)
-      return fail("forbidden global '" + escaped(module) + "." +
-                  escaped(name) + "'");
+      return fail("forbidden global '" + escaped(module) + "." + escaped(name) +
+                  "'");
     node.integer = static_cast<int64_t>(GlobalKind::StorageType);
     node.dtype = *dtype;
   }
@@ -230,8 +230,7 @@ Error PickleReader::persistentLoad(uint32_t pid) {
     return fail("persistent id names a non-storage type");
   StringRef key = nodes[tuple.items[2]].text;
   int64_t numElements = nodes[tuple.items[4]].integer;
-  if (numElements < 0 ||
-      numElements > std::numeric_limits<int64_t>::max() / 8)
+  if (numElements < 0 || numElements > std::numeric_limits<int64_t>::max() / 8)
     return fail("storage '" + key + "' has invalid element count " +
                 Twine(numElements));
 
@@ -264,11 +263,10 @@ Error PickleReader::persistentLoad(uint32_t pid) {
       view.numElements = nodes[metadata.items[2]].integer;
       int64_t end = 0;
       if (view.offset < 0 || view.numElements < 0 ||
-          AddOverflow(view.offset, view.numElements, end) ||
-          end > numElements)
+          AddOverflow(view.offset, view.numElements, end) || end > numElements)
         return fail("storage view [" + Twine(view.offset) + ", +" +
-                    Twine(view.numElements) + ") lies outside storage '" +
-                    key + "' of " + Twine(numElements) + " elements");
+                    Twine(view.numElements) + ") lies outside storage '" + key +
+                    "' of " + Twine(numElements) + " elements");
     } else if (metadata.kind != Kind::None) {
       return fail("storage '" + key + "' has view metadata of type " +
                   kindName(metadata.kind));
@@ -350,7 +348,7 @@ Expected<uint32_t> PickleReader::run() {
   while (true) {
     if (position >= bytes.size()) {
       opcodePosition = position;
-      return fail("pickle ends without STOP");
+      return fail("missing STOP opcode");
     }
     opcodePosition = position;
     uint8_t opcode = bytes[position++];
@@ -360,7 +358,7 @@ Expected<uint32_t> PickleReader::run() {
     switch (opcode) {
     case PROTO: {
       if (Error error = need(1))
-        return std::move(error);
+        return error;
       ++position;
       if (*operand > 5)
         return fail("unsupported pickle protocol " + Twine(*operand));
@@ -370,7 +368,7 @@ Expected<uint32_t> PickleReader::run() {
       // Frames only group opcodes for buffered reading; the contents are
       // decoded inline.
       if (Error error = need(8))
-        return std::move(error);
+        return error;
       position += 8;
       uint64_t frameLength = support::endian::read64le(operand);
       if (frameLength > bytes.size() - position)
@@ -380,7 +378,7 @@ Expected<uint32_t> PickleReader::run() {
     }
     case STOP: {
       if (Error error = pop(a))
-        return std::move(error);
+        return error;
       return a;
     }
     case NONE:
@@ -398,31 +396,30 @@ Expected<uint32_t> PickleReader::run() {
     case BININT2: {
       size_t width = opcode == BININT ? 4 : opcode == BININT2 ? 2 : 1;
       if (Error error = need(width))
-        return std::move(error);
+        return error;
       position += width;
       PickleNode node{Kind::Int};
-      node.integer = opcode == BININT
-                         ? static_cast<int32_t>(
-                               support::endian::read32le(operand))
-                     : opcode == BININT2 ? support::endian::read16le(operand)
-                                         : *operand;
+      node.integer =
+          opcode == BININT
+              ? static_cast<int32_t>(support::endian::read32le(operand))
+          : opcode == BININT2 ? support::endian::read16le(operand)
+                              : *operand;
       push(std::move(node));
       break;
     }
     case LONG1: {
       if (Error error = need(1))
-        return std::move(error);
+        return error;
       size_t length = *operand;
       ++position;
       if (Error error = need(length))
-        return std::move(error);
+        return error;
       const uint8_t *digits = operand + 1;
       position += length;
       PickleNode node{Kind::Int};
       if (length > 8) {
         node.kind = Kind::BigInt;
-        node.text =
-            StringRef(reinterpret_cast<const char *>(digits), length);
+        node.text = StringRef(reinterpret_cast<const char *>(digits), length);
       } else if (length > 0) {
         uint64_t value = 0;
         for (size_t i = 0; i < length; ++i)
@@ -436,7 +433,7 @@ Expected<uint32_t> PickleReader::run() {
     }
     case BINFLOAT: {
       if (Error error = need(8))
-        return std::move(error);
+        return error;
       position += 8;
       PickleNode node{Kind::Float};
       node.real = bit_cast<double>(support::endian::read64be(operand));
@@ -446,20 +443,20 @@ Expected<uint32_t> PickleReader::run() {
     case BINUNICODE:
     case BINSTRING: {
       if (Error error = need(4))
-        return std::move(error);
+        return error;
       position += 4;
       uint32_t length = support::endian::read32le(operand);
       if (Error error = readString(length))
-        return std::move(error);
+        return error;
       break;
     }
     case SHORT_BINUNICODE:
     case SHORT_BINSTRING: {
       if (Error error = need(1))
-        return std::move(error);
+        return error;
       position += 1;
       if (Error error = readString(*operand))
-        return std::move(error);
+        return error;
       break;
     }
     case EMPTY_TUPLE:
@@ -479,7 +476,7 @@ Expected<uint32_t> PickleReader::run() {
       tuple.items.resize(count);
       for (size_t i = count; i-- > 0;)
         if (Error error = pop(tuple.items[i]))
-          return std::move(error);
+          return error;
       push(std::move(tuple));
       break;
     }
@@ -488,7 +485,7 @@ Expected<uint32_t> PickleReader::run() {
       break;
     case TUPLE: {
       if (Error error = popMark(mark))
-        return std::move(error);
+        return error;
       PickleNode tuple{Kind::Tuple};
       tuple.items.assign(stack.begin() + mark, stack.end());
       stack.resize(mark);
@@ -502,7 +499,7 @@ Expected<uint32_t> PickleReader::run() {
       std::vector<uint32_t> items;
       if (opcode == APPENDS || opcode == SETITEMS) {
         if (Error error = popMark(mark))
-          return std::move(error);
+          return error;
         items.assign(stack.begin() + mark, stack.end());
         stack.resize(mark);
       } else {
@@ -510,10 +507,10 @@ Expected<uint32_t> PickleReader::run() {
         items.resize(count);
         for (size_t i = count; i-- > 0;)
           if (Error error = pop(items[i]))
-            return std::move(error);
+            return error;
       }
       if (Error error = top(a))
-        return std::move(error);
+        return error;
       bool isSet = opcode == SETITEM || opcode == SETITEMS;
       Kind expected = isSet ? Kind::Dict : Kind::List;
       if (nodes[a].kind != expected)
@@ -531,24 +528,25 @@ Expected<uint32_t> PickleReader::run() {
     case LONG_BINGET: {
       bool isLong = opcode == LONG_BINPUT || opcode == LONG_BINGET;
       if (Error error = need(isLong ? 4 : 1))
-        return std::move(error);
+        return error;
       position += isLong ? 4 : 1;
       uint64_t index = isLong ? support::endian::read32le(operand) : *operand;
       if (opcode == BINPUT || opcode == LONG_BINPUT) {
         if (Error error = top(a))
-          return std::move(error);
+          return error;
         memo[index] = a;
       } else {
         auto it = memo.find(index);
         if (it == memo.end())
-          return fail("memo slot " + Twine(index) + " is read before it is set");
+          return fail("memo slot " + Twine(index) +
+                      " is read before it is set");
         stack.push_back(it->second);
       }
       break;
     }
     case MEMOIZE: {
       if (Error error = top(a))
-        return std::move(error);
+        return error;
       memo[memo.size()] = a;
       break;
     }
@@ -565,43 +563,43 @@ Expected<uint32_t> PickleReader::run() {
       position += nameEnd + 1;
       if (Error error = global(rest.take_front(moduleEnd),
                                rest.slice(moduleEnd + 1, nameEnd)))
-        return std::move(error);
+        return error;
       break;
     }
     case STACK_GLOBAL: {
       if (Error error = pop(b))
-        return std::move(error);
+        return error;
       if (Error error = pop(a))
-        return std::move(error);
+        return error;
       if (nodes[a].kind != Kind::String || nodes[b].kind != Kind::String)
         return fail("STACK_GLOBAL operands are not strings");
       if (Error error = global(nodes[a].text, nodes[b].text))
-        return std::move(error);
+        return error;
       break;
     }
     case REDUCE: {
       if (Error error = pop(b))
-        return std::move(error);
+        return error;
       if (Error error = pop(a))
-        return std::move(error);
+        return error;
       if (Error error = reduce(a, b))
-        return std::move(error);
+        return error;
       break;
     }
     case BINPERSID: {
       if (Error error = pop(a))
-        return std::move(error);
+        return error;
       if (Error error = persistentLoad(a))
-        return std::move(error);
+        return error;
       break;
     }
     case BUILD: {
       // torch.save uses BUILD once, to set the state dict's _metadata
       // attribute. The state is ignored; only the target is checked.
       if (Error error = pop(b))
-        return std::move(error);
+        return error;
       if (Error error = top(a))
-        return std::move(error);
+        return error;
       if (nodes[a].kind != Kind::Dict || nodes[a].integer != 1)
         return fail("BUILD applied to a " + kindName(nodes[a].kind) +
                     " instead of an OrderedDict");
@@ -649,10 +647,9 @@ Expected<PickledStateDict> PickleReader::stateDict(uint32_t root) const {
     tensor.shape = record.shape;
     tensor.strides = record.strides;
     tensor.storageOffset = record.storageOffset;
-    if (Error error =
-            checkTensorExtent(path, tensor, view.numElements,
-                              "'" + declaration.key.str() + "'"))
-      return std::move(error);
+    if (Error error = checkTensorExtent(path, tensor, view.numElements,
+                                        "'" + declaration.key.str() + "'"))
+      return error;
     tensor.storageOffset += view.offset;
 
     auto [it, inserted] = storageByDeclaration.try_emplace(

@@ -250,7 +250,7 @@ void TorchCheckpointWriter::addTensor(StringRef name,
   addTensor(name, addStorage(values), std::move(shape));
 }
 
-void TorchCheckpointWriter::addAlias(StringRef name, StringRef existing) {
+bool TorchCheckpointWriter::addAlias(StringRef name, StringRef existing) {
   for (size_t i = 0; i < entries.size(); ++i) {
     if (entries[i].name != existing)
       continue;
@@ -258,13 +258,15 @@ void TorchCheckpointWriter::addAlias(StringRef name, StringRef existing) {
     alias.name = name.str();
     alias.aliasOf = entries[i].aliasOf >= 0 ? entries[i].aliasOf : int(i);
     entries.push_back(std::move(alias));
-    return;
+    return true;
   }
+  return false;
 }
 
 void TorchCheckpointWriter::setLegacyStorageKey(unsigned storage,
                                                 std::string key) {
-  storages[storage].legacyKey = std::move(key);
+  if (storage < storages.size())
+    storages[storage].legacyKey = std::move(key);
 }
 
 std::string TorchCheckpointWriter::storageKey(
@@ -275,9 +277,8 @@ std::string TorchCheckpointWriter::storageKey(
   return std::to_string(find(storageOrder, storage) - storageOrder.begin());
 }
 
-std::string
-TorchCheckpointWriter::pickleStateDict(Style style,
-                                       std::vector<unsigned> &storageOrder) const {
+std::string TorchCheckpointWriter::pickleStateDict(
+    Style style, std::vector<unsigned> &storageOrder) const {
   storageOrder.clear();
   Pickler pickler;
   pickler.proto();
@@ -285,8 +286,8 @@ TorchCheckpointWriter::pickleStateDict(Style style,
   pickler.setItems(entries.size(), [&](size_t i) {
     const Entry &entry = entries[i];
     pickler.string(entry.name);
-    if (entry.aliasOf >= 0 && pickler.get("tensor:" + std::to_string(
-                                                         entry.aliasOf)))
+    if (entry.aliasOf >= 0 &&
+        pickler.get("tensor:" + std::to_string(entry.aliasOf)))
       return;
     const Storage &storage = storages[entry.storage];
     if (!is_contained(storageOrder, entry.storage))
@@ -297,11 +298,11 @@ TorchCheckpointWriter::pickleStateDict(Style style,
     // The persistent id of the storage.
     pickler.op('(');
     pickler.string("storage", "str:storage");
-    pickler.global("torch", storage.isDouble ? "DoubleStorage" : "FloatStorage");
+    pickler.global("torch",
+                   storage.isDouble ? "DoubleStorage" : "FloatStorage");
     std::string key = storageKey(style, entry.storage, storageOrder);
-    pickler.string(key, style == Style::Zip
-                            ? "key:" + std::to_string(entry.storage)
-                            : "");
+    pickler.string(
+        key, style == Style::Zip ? "key:" + std::to_string(entry.storage) : "");
     pickler.string("cpu", "str:cpu");
     pickler.integer(storage.numElements);
     if (style == Style::Legacy)

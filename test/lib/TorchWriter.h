@@ -1,4 +1,5 @@
-//===- TorchWriter.h - write torch.save-compatible test checkpoints -*- C++ -*-//
+//===- TorchWriter.h - write torch.save-compatible test checkpoints -*- C++
+//-*-//
 //
 // Test support: builds a state dict of float32/float64 tensors and writes it
 // byte for byte as torch 1.13's torch.save does, in the zip format or in the
@@ -41,8 +42,8 @@ public:
                  llvm::ArrayRef<float> values);
   /// Adds `name` as another key for the tensor object added as `existing`,
   /// as a tied parameter appears in a state dict: pickled as a memo
-  /// reference to the same tensor.
-  void addAlias(llvm::StringRef name, llvm::StringRef existing);
+  /// reference to the same tensor. Returns false if `existing` is unknown.
+  bool addAlias(llvm::StringRef name, llvm::StringRef existing);
 
   /// The (prefix, version) pairs of the state dict's _metadata attribute;
   /// std::nullopt writes a plain OrderedDict without BUILD.

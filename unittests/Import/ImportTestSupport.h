@@ -6,6 +6,7 @@
 #include "BinQ/Import/Checkpoint.h"
 
 #include "llvm/ADT/SmallString.h"
+#include "llvm/Support/Endian.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FileUtilities.h"
 #include "llvm/Support/Path.h"
@@ -62,6 +63,35 @@ inline std::string openError(llvm::StringRef bytes) {
   return llvm::toString(checkpoint.takeError());
 }
 
+/// A minimal pickle assembler for hand-made pickles: ones torch no longer
+/// writes, and malformed ones.
+struct PickleText {
+  std::string bytes = "\x80\x02";
+  PickleText &op(char opcode) {
+    bytes += opcode;
+    return *this;
+  }
+  PickleText &str(llvm::StringRef text) {
+    bytes += 'X';
+    char length[4];
+    llvm::support::endian::write32le(length, text.size());
+    bytes.append(length, 4);
+    bytes += text;
+    return *this;
+  }
+  PickleText &integer(uint8_t value) {
+    bytes += 'K';
+    bytes += static_cast<char>(value);
+    return *this;
+  }
+  PickleText &global(llvm::StringRef module, llvm::StringRef name) {
+    bytes += 'c';
+    bytes += (module + "\n" + name + "\n").str();
+    return *this;
+  }
+  PickleText &stop() { return op('.'); }
+};
+
 /// Where the committed torch-written fixtures live.
 inline std::string inputPath(llvm::StringRef name) {
 #ifdef BINQ_IMPORT_INPUTS_DIR
@@ -70,7 +100,8 @@ inline std::string inputPath(llvm::StringRef name) {
   // unittests/Import/<this file> -> test/Import/Inputs
   llvm::SmallString<256> path(__FILE__);
   llvm::sys::path::remove_filename(path);
-  llvm::sys::path::append(path, "..", "..", "test", "Import", "Inputs");
+  llvm::sys::path::append(path, "..", "..", "test");
+  llvm::sys::path::append(path, "Import", "Inputs");
 #endif
   llvm::sys::path::append(path, name);
   return std::string(path);

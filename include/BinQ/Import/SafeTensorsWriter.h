@@ -32,11 +32,9 @@ struct SafeTensorsTensor {
 /// 4-byte aligned in the file and Checkpoint::viewF32 can map it. The file is
 /// written to a temporary in the same directory and renamed into place, so a
 /// failed write never leaves a partial file at `path`.
-llvm::Error
-writeSafeTensors(llvm::StringRef path,
-                 llvm::ArrayRef<SafeTensorsTensor> tensors,
-                 llvm::ArrayRef<std::pair<std::string, std::string>> metadata =
-                     {});
+llvm::Error writeSafeTensors(
+    llvm::StringRef path, llvm::ArrayRef<SafeTensorsTensor> tensors,
+    llvm::ArrayRef<std::pair<std::string, std::string>> metadata = {});
 
 } // namespace binq::import
 
