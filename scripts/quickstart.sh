@@ -7,6 +7,10 @@ cd "$(dirname "$0")/.."
 source scripts/deps.sh
 binq_install_deps
 binq_build build
+# A fair FP32 baseline: one thread like BinQ's kernel, and OpenBLAS's AVX-512
+# kernels where the CPU has them (Debian's OpenBLAS takes Zen 5 for Haswell).
+export OPENBLAS_NUM_THREADS=1
+if grep -qw avx512f /proc/cpuinfo; then export OPENBLAS_CORETYPE=SkylakeX; fi
 mkdir -p build/examples
 echo "== bq-compile examples/binary_linear.mlir -o build/examples/binary_linear.so"
 build/bin/bq-compile examples/binary_linear.mlir -o build/examples/binary_linear.so
