@@ -13,7 +13,6 @@
 
 #include <cassert>
 
-
 using namespace binq::ref;
 
 std::vector<int64_t> binq::ref::integerMatmul(const int32_t *a,

@@ -41,7 +41,6 @@
 #include <cmath>
 #include <cstdio>
 
-
 using namespace binq::ref;
 
 namespace {

@@ -9,7 +9,6 @@
 #include <random>
 #include <vector>
 
-
 using namespace binq::ref;
 
 namespace {

@@ -24,7 +24,6 @@
 #include <random>
 #include <vector>
 
-
 using namespace binq::ref;
 
 namespace {

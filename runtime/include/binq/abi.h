@@ -40,7 +40,7 @@ typedef enum bq_dtype {
 } bq_dtype;
 
 typedef struct bq_arg_info {
-  int32_t dtype;        /* a bq_dtype */
+  int32_t dtype; /* a bq_dtype */
   int32_t rank;
   const int64_t *shape; /* rank sizes; -1 for a dynamic size */
 } bq_arg_info;
@@ -54,10 +54,10 @@ typedef struct bq_function_info {
 } bq_function_info;
 
 typedef struct bq_module_info {
-  uint32_t abi_version;    /* BQ_ABI_VERSION at compile time */
+  uint32_t abi_version; /* BQ_ABI_VERSION at compile time */
   const char *binq_version;
   const char *target_cpu;
-  const char *manifest;    /* JSON: the same facts plus model metadata */
+  const char *manifest; /* JSON: the same facts plus model metadata */
   int32_t num_functions;
   const bq_function_info *functions;
 } bq_module_info;
