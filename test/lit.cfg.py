@@ -20,7 +20,7 @@ llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.binq_tools_dir, append_path=True)
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.add_tool_substitutions(
-    ["bq-opt", "bq-compile", "bq-exec"], [config.binq_tools_dir])
+    ["bq-opt", "bq-compile", "bq-exec", "bq-tws-split"], [config.binq_tools_dir])
 config.substitutions.append(("%binq_src_root", config.binq_src_root))
 
 
