@@ -18,6 +18,11 @@ struct LowerToLLVMPipelineOptions
       *this, "row-tile",
       llvm::cl::desc("Input rows per GEMM register tile (MR)"),
       llvm::cl::init(4)};
+  PassOptions::Option<bool> splitTernary{
+      *this, "split-ternary",
+      llvm::cl::desc("Split ternary weights into two binary halves first "
+                     "(binq-ternary-weight-split)"),
+      llvm::cl::init(false)};
 };
 } // namespace
 
@@ -27,6 +32,8 @@ void binq::buildLowerToLLVMPipeline(OpPassManager &pm,
   // command that runs it alone.
   std::string pipeline;
   llvm::raw_string_ostream os(pipeline);
+  if (options.splitTernary)
+    os << "binq-ternary-weight-split,";
   os << "binq-fold-weights,"
      << "binq-pack{panel-width=" << options.panelWidth << "},"
      << "canonicalize,"
@@ -69,6 +76,7 @@ void binq::registerBinQPipelines() {
         LoweringOptions lowering;
         lowering.panelWidth = options.panelWidth;
         lowering.rowTile = options.rowTile;
+        lowering.splitTernary = options.splitTernary;
         buildLowerToLLVMPipeline(pm, lowering);
       });
 }

@@ -87,6 +87,12 @@ static cl::opt<int64_t> panelWidth(
     "panel-width", cl::init(16), cl::cat(category),
     cl::desc("Output channels per packed weight panel (NR, multiple of 8)"));
 
+static cl::opt<bool> splitTernary(
+    "split-ternary", cl::init(false), cl::cat(category),
+    cl::desc("Run ternary weights as two binary XNOR-popcount GEMMs "
+             "(binq-ternary-weight-split; exact where every group splits "
+             "exactly, otherwise the op stays ternary with a remark)"));
+
 static cl::opt<int64_t>
     rowTile("row-tile", cl::init(4), cl::cat(category),
             cl::desc("Input rows per GEMM register tile (MR, 1 to 16)"));
@@ -206,6 +212,7 @@ int main(int argc, char **argv) {
   binq::LoweringOptions lowering;
   lowering.panelWidth = panelWidth;
   lowering.rowTile = rowTile;
+  lowering.splitTernary = splitTernary;
   binq::buildLowerToLLVMPipeline(pm, lowering);
   if (failed(pm.run(*module)))
     return 1; // Each pass reported its own diagnostics.

@@ -29,6 +29,9 @@ struct LoweringOptions {
   int64_t panelWidth = 16;
   /// Input rows per GEMM register tile (convert-binq-to-vector row-tile).
   int64_t rowTile = 4;
+  /// Run binq-ternary-weight-split first: ternary-weight linears become two
+  /// binary XNOR-popcount GEMMs (the paper's TWS as a lowering strategy).
+  bool splitTernary = false;
 };
 
 /// Adds the whole lowering, from binq/func/linalg on tensors to the LLVM
