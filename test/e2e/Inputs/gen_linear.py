@@ -17,7 +17,13 @@ ACTIVATIONS = {
     "u8": ("#binq.uniform<bits = 8, clip_lo = -2.5, clip_hi = 2.5>", "i8", False),
     "u8asym": ("#binq.uniform<bits = 8, mode = asymmetric>", "ui8", True),
     "lsq4": ("#binq.lsq<bits = 4, step = 0.25>", "i4", False),
+    "lsq4asym": ("#binq.lsq<bits = 4, mode = asymmetric, step = 0.25>", "ui4", True),
+    "elastic1": ("#binq.elastic<bits = 1, alpha = 0.5>", "!binq.binary", False),
+    "elastic1beta": ("#binq.elastic<bits = 1, alpha = 0.5, beta = 0.125>", "!binq.binary", True),
     "elastic2": ("#binq.elastic<bits = 2, alpha = 0.5>", "!binq.ternary", False),
+    "elastic1u": ("#binq.elastic<bits = 1, mode = asymmetric, alpha = 0.5>", "!binq.bool", False),
+    "elastic2u": ("#binq.elastic<bits = 2, mode = asymmetric, alpha = 0.5>", "ui2", True),
+    "u8row": ("#binq.uniform<bits = 8, granularity = per_row>", "i8", False),
 }
 WEIGHTS = {
     "bwn": ("#binq.bwn", "!binq.binary", False),
@@ -59,7 +65,8 @@ def main():
     print(f"  %wq, %ws = binq.quantize {w_attr} %w : tensor<{n}x{k}xf32> -> "
           f"tensor<{n}x{k}x{w_code}>, {w_scales}")
     results = "%xq, %xs, %xo" if act_offset else "%xq, %xs"
-    types = ", tensor<1xf32>, tensor<1xf32>" if act_offset else ", tensor<1xf32>"
+    a_scales = f"tensor<{m}xf32>" if "granularity = per_row" in act_attr else "tensor<1xf32>"
+    types = f", {a_scales}, {a_scales}" if act_offset else f", {a_scales}"
     print(f"  {results} = binq.quantize {act_attr} %x : tensor<{m}x{k}xf32> -> "
           f"tensor<{m}x{k}x{act_code}>{types}")
     bias_use, bias_type = "", ""
@@ -68,9 +75,9 @@ def main():
         print(f'  %b = arith.constant dense<"{hex_floats(bias)}"> : tensor<{n}xf32>')
         bias_use, bias_type = " bias %b", f" bias tensor<{n}xf32>"
     offset_use = " offset %xo" if act_offset else ""
-    offset_type = " offset tensor<1xf32>" if act_offset else ""
+    offset_type = f" offset {a_scales}" if act_offset else ""
     print(f"  %y = binq.linear %xq scale %xs{offset_use}, %wq scale %ws{bias_use} : "
-          f"tensor<{m}x{k}x{act_code}> scale tensor<1xf32>{offset_type}, "
+          f"tensor<{m}x{k}x{act_code}> scale {a_scales}{offset_type}, "
           f"tensor<{n}x{k}x{w_code}> scale {w_scales}{bias_type} -> tensor<{m}x{n}xf32>")
     print(f"  return %y : tensor<{m}x{n}xf32>")
     print("}")
