@@ -38,11 +38,12 @@ const char *dtypeName(int32_t dtype) {
   return dtype >= 0 && dtype <= BQ_DTYPE_I64 ? names[dtype] : "unknown";
 }
 
-/// Checks one tensor against its declared argument and appends its memref
-/// descriptor { allocated, aligned, offset, sizes[r], strides[r] }.
+/// Checks one tensor against its declared argument and writes its memref
+/// descriptor { allocated, aligned, offset, sizes[r], strides[r] } to `out`
+/// (3 + 2 * rank words).
 bq_status describe(const bq_tensor &tensor, const bq_arg_info &arg,
                    const char *function, const char *role, int index,
-                   std::vector<int64_t> &descriptor, char *error, size_t size) {
+                   int64_t *out, char *error, size_t size) {
   if (!tensor.data)
     return report(error, size, BQ_ERROR_INVALID_ARGUMENT,
                   "%s: %s %d has no data", function, role, index);
@@ -62,18 +63,15 @@ bq_status describe(const bq_tensor &tensor, const bq_arg_info &arg,
                     function, role, index, (long long)tensor.shape[d], d,
                     (long long)arg.shape[d]);
   }
-  descriptor.push_back(reinterpret_cast<intptr_t>(tensor.data));
-  descriptor.push_back(reinterpret_cast<intptr_t>(tensor.data));
-  descriptor.push_back(0);
-  for (int32_t d = 0; d < arg.rank; ++d)
-    descriptor.push_back(tensor.shape[d]);
+  out[0] = reinterpret_cast<intptr_t>(tensor.data);
+  out[1] = reinterpret_cast<intptr_t>(tensor.data);
+  out[2] = 0;
   int64_t stride = 1;
-  std::vector<int64_t> strides(arg.rank);
   for (int32_t d = arg.rank - 1; d >= 0; --d) {
-    strides[d] = stride;
+    out[3 + d] = tensor.shape[d];
+    out[3 + arg.rank + d] = stride;
     stride *= tensor.shape[d];
   }
-  descriptor.insert(descriptor.end(), strides.begin(), strides.end());
   return BQ_OK;
 }
 
@@ -175,21 +173,37 @@ bq_status bq_library_call(const bq_library *library, const char *function,
                   "%s takes %d inputs and %d outputs, got %d and %d", function,
                   info->num_inputs, info->num_outputs, num_inputs, num_outputs);
   // One descriptor per argument, each a run of int64 words; the entry point
-  // receives a pointer to each.
-  std::vector<std::vector<int64_t>> descriptors(num_inputs + num_outputs);
-  for (int32_t i = 0; i < num_inputs + num_outputs; ++i) {
+  // receives a pointer to each. Small calls (the common case) use the stack:
+  // no allocation per call.
+  int32_t numArgs = num_inputs + num_outputs;
+  size_t words = 0;
+  for (int32_t i = 0; i < numArgs; ++i)
+    words += 3 + 2 * size_t(info->args[i].rank < 0 ? 0 : info->args[i].rank);
+  int64_t stackWords[256];
+  void *stackPointers[32];
+  std::vector<int64_t> heapWords;
+  std::vector<void *> heapPointers;
+  int64_t *descriptorWords = stackWords;
+  void **pointers = stackPointers;
+  if (words > 256 || numArgs > 32) {
+    heapWords.resize(words);
+    heapPointers.resize(numArgs);
+    descriptorWords = heapWords.data();
+    pointers = heapPointers.data();
+  }
+  int64_t *next = descriptorWords;
+  for (int32_t i = 0; i < numArgs; ++i) {
     bool isInput = i < num_inputs;
     const bq_tensor &tensor = isInput ? inputs[i] : outputs[i - num_inputs];
-    bq_status status = describe(
-        tensor, info->args[i], function, isInput ? "input" : "output",
-        isInput ? i : i - num_inputs, descriptors[i], error, error_size);
+    bq_status status =
+        describe(tensor, info->args[i], function, isInput ? "input" : "output",
+                 isInput ? i : i - num_inputs, next, error, error_size);
     if (status != BQ_OK)
       return status;
+    pointers[i] = next;
+    next += 3 + 2 * info->args[i].rank;
   }
-  std::vector<void *> pointers;
-  for (auto &descriptor : descriptors)
-    pointers.push_back(descriptor.data());
-  info->entry(pointers.data());
+  info->entry(pointers);
   return BQ_OK;
 }
 
