@@ -103,15 +103,6 @@ Value dimOf(ImplicitLocOpBuilder &b, Value tensor, int64_t dim) {
   return tensor::DimOp::create(b, tensor, dim);
 }
 
-/// Number of rows of a tensor seen as [rows, last dim], as an index.
-Value rowsOf(ImplicitLocOpBuilder &b, Value tensor) {
-  auto type = cast<RankedTensorType>(tensor.getType());
-  Value rows = idx(b, 1);
-  for (int64_t d = 0; d + 1 < type.getRank(); ++d)
-    rows = mul(b, rows, dimOf(b, tensor, d));
-  return rows;
-}
-
 /// Collapses a tensor of rank >= 2 to [rows, cols]; a rank-1 tensor becomes
 /// [1, cols].
 Value asMatrix(ImplicitLocOpBuilder &b, Value tensor) {
@@ -769,6 +760,8 @@ struct UnpackLowering : OpConversionPattern<UnpackOp> {
 /// Everything the kernel emitter needs about one binq.linear.
 struct GemmPlan {
   int64_t N, K, NR, NV, panels, words;
+  /// Bits of integer input codes (the number of bit planes).
+  int64_t inputBits = 0;
   Type inputCode, weightCode;
   bool inputPacked;
   bool weightTernary;
@@ -796,9 +789,9 @@ public:
     if (resultType.isDynamicDim(0))
       dynamicM.push_back(M);
     Value out = tensor::EmptyOp::create(b, resultType, dynamicM);
-    if (plan.inputPacked) {
-      inputPlaneWords = mul(b, M, idx(b, plan.words));
-    }
+    inputPlaneWords = mul(b, M, idx(b, plan.words));
+    if (!plan.inputPacked)
+      inputPlanes = packBitPlanes(M);
     if (!plan.perRowInputScale)
       inputScale0 =
           tensor::ExtractOp::create(b, inputScales, ValueRange{idx(b, 0)});
@@ -933,8 +926,9 @@ private:
   /// Computes `rows` output rows starting at m for one panel and writes them.
   Value emitTile(ImplicitLocOpBuilder &t, Value panel, Value m, int64_t rows,
                  const PanelConstants &consts, Value out) {
-    SmallVector<Value> dots = plan.inputPacked ? packedDots(t, panel, m, rows)
-                                               : integerDots(t, panel, m, rows);
+    SmallVector<Value> dots = plan.inputPacked
+                                  ? packedDots(t, panel, m, rows)
+                                  : bitPlaneDots(t, panel, m, rows);
     // Epilogue, in the reference order:
     //   y = (float(dot) * xs[m] + xo[m] * float(wsum[n])) * ws[n] + b[n].
     for (int64_t r = 0; r < rows; ++r) {
@@ -1049,19 +1043,87 @@ private:
     return dots;
   }
 
-  /// Integer (k-bit) input: for each bit j of a weight word, every input row
-  /// adds +x or -x (0 for a zero ternary weight) to NR/8 i32 accumulators.
-  SmallVector<Value> integerDots(ImplicitLocOpBuilder &t, Value panel, Value m,
-                                 int64_t rows) {
-    bool isUnsigned = isUnsignedCode(plan.inputCode);
+  /// Splits integer (k-bit) input codes into their bit planes at run time:
+  /// plane p holds bit p of every code (two's complement for signed codes),
+  /// packed like a rows-layout bool tensor, plane after plane.
+  Value packBitPlanes(Value M) {
+    auto inputType = cast<RankedTensorType>(input.getType());
+    Type storage = inputType.getElementType();
+    auto chunkType = VectorType::get({64}, storage);
+    auto wordType = VectorType::get({1}, b.getI64Type());
+    Value total = mul(b, mul(b, M, idx(b, plan.words)), idx(b, plan.inputBits));
+    Value init = tensor::EmptyOp::create(
+        b, RankedTensorType::get({ShapedType::kDynamic}, b.getI64Type()),
+        ValueRange{total});
+    Value padding = arith::ConstantIntOp::create(b, storage, 0);
     Value zero = arith::ConstantOp::create(
-        t, i32Vec, DenseElementsAttr::get(i32Vec, t.getI32IntegerAttr(0)));
-    SmallVector<Value> init(rows * plan.NV, zero);
-    Value zero64 = arith::ConstantOp::create(
+        b, chunkType,
+        DenseElementsAttr::get(chunkType, b.getIntegerAttr(storage, 0)));
+    return forEachRowWord(
+        b, M, plan.words, init,
+        [&](ImplicitLocOpBuilder &w, Value row, Value word, Value result) {
+          Value col = mul(w, word, idx(w, 64));
+          // Columns past K read as 0: no bit set in any plane.
+          Value chunk = vector::TransferReadOp::create(
+              w, chunkType, input, ValueRange{row, col}, padding,
+              ArrayRef<bool>{false});
+          for (int64_t p = 0; p < plan.inputBits; ++p) {
+            Value bit = arith::ConstantOp::create(
+                w, chunkType,
+                DenseElementsAttr::get(chunkType,
+                                       w.getIntegerAttr(storage, 1 << p)));
+            Value masked = arith::AndIOp::create(w, chunk, bit);
+            Value mask = arith::CmpIOp::create(w, arith::CmpIPredicate::ne,
+                                               masked, zero);
+            Value bits = vector::BitCastOp::create(w, wordType, mask);
+            Value scalar = vector::ExtractOp::create(w, bits, 0);
+            Value index = add(w,
+                              add(w, mul(w, idx(w, p), inputPlaneWords),
+                                  mul(w, row, idx(w, plan.words))),
+                              word);
+            result =
+                tensor::InsertOp::create(w, scalar, result, ValueRange{index});
+          }
+          return result;
+        });
+  }
+
+  /// Integer (k-bit) input as bit planes x = sum_p c_p * b_p, with c_p = 2^p
+  /// (-2^(k-1) for the sign bit of signed codes), each plane a {0,1} vector:
+  ///   binary w:  dot = sum(x) - 2 * sum_p c_p * popcount(b_p & sign(w))
+  ///   ternary w: dot = sum_p c_p * (popcount(b_p & nz) - 2 popcount(b_p & nz &
+  ///   sign))
+  /// so k-bit activations run on the same AND/popcount units, k times the
+  /// binary work.
+  SmallVector<Value> bitPlaneDots(ImplicitLocOpBuilder &t, Value panel, Value m,
+                                  int64_t rows) {
+    bool isSigned = !isUnsignedCode(plan.inputCode);
+    int64_t B = plan.inputBits;
+    int64_t vecAccs = rows * plan.NV * (plan.weightTernary ? 2 : 1);
+    int64_t scalarAccs = plan.weightTernary ? 0 : rows;
+    Value zero = arith::ConstantOp::create(
         t, i64Vec, DenseElementsAttr::get(i64Vec, t.getI64IntegerAttr(0)));
-    Value one64 = arith::ConstantOp::create(
-        t, i64Vec, DenseElementsAttr::get(i64Vec, t.getI64IntegerAttr(1)));
-    auto wordLoop = scf::ForOp::create(
+    SmallVector<Value> init(vecAccs, zero);
+    init.append(scalarAccs, i64Const(t, 0));
+    // acc += c_p * popcount(x): a shift, and a subtraction for the sign bit.
+    auto accumulate = [&](ImplicitLocOpBuilder &k, Value acc, Value count,
+                          int64_t p) -> Value {
+      Value scaled = count;
+      if (p > 0) {
+        Value amount =
+            isa<VectorType>(count.getType())
+                ? arith::ConstantOp::create(
+                      k, i64Vec,
+                      DenseElementsAttr::get(i64Vec, k.getI64IntegerAttr(p)))
+                      .getResult()
+                : i64Const(k, p);
+        scaled = arith::ShLIOp::create(k, count, amount);
+      }
+      if (isSigned && p == B - 1)
+        return arith::SubIOp::create(k, acc, scaled);
+      return arith::AddIOp::create(k, acc, scaled);
+    };
+    auto loop = scf::ForOp::create(
         t, idx(t, 0), idx(t, plan.words), idx(t, 1), init,
         [&](OpBuilder &kb, Location loc, Value word, ValueRange accs) {
           ImplicitLocOpBuilder k(loc, kb);
@@ -1071,59 +1133,55 @@ private:
             if (plan.weightTernary)
               weightValid.push_back(loadWeightWords(k, panel, word, nv, 1));
           }
-          Value col0 = mul(k, word, idx(k, 64));
-          Value bitsHere = arith::MinSIOp::create(
-              k, idx(k, 64), arith::SubIOp::create(k, idx(k, plan.K), col0));
-          auto bitLoop = scf::ForOp::create(
-              k, idx(k, 0), bitsHere, idx(k, 1), accs,
-              [&](OpBuilder &jb, Location jloc, Value bit, ValueRange inner) {
-                ImplicitLocOpBuilder j(jloc, jb);
-                Value shift = vector::BroadcastOp::create(
-                    j, i64Vec,
-                    arith::IndexCastOp::create(j, j.getI64Type(), bit));
-                auto bitSet = [&](Value words) -> Value {
-                  Value shifted = arith::ShRUIOp::create(j, words, shift);
-                  Value masked = arith::AndIOp::create(j, shifted, one64);
-                  return arith::CmpIOp::create(j, arith::CmpIPredicate::ne,
-                                               masked, zero64);
-                };
-                SmallVector<Value> negative, nonzero;
-                for (int64_t nv = 0; nv < plan.NV; ++nv) {
-                  negative.push_back(bitSet(weightSign[nv]));
-                  if (plan.weightTernary)
-                    nonzero.push_back(bitSet(weightValid[nv]));
+          SmallVector<Value> next(accs.begin(), accs.end());
+          for (int64_t r = 0; r < rows; ++r) {
+            Value row = add(k, m, idx(k, r));
+            Value index = add(k, mul(k, row, idx(k, plan.words)), word);
+            for (int64_t p = 0; p < B; ++p) {
+              Value at = add(k, index, mul(k, idx(k, p), inputPlaneWords));
+              Value planeWord =
+                  tensor::ExtractOp::create(k, inputPlanes, ValueRange{at});
+              if (!plan.weightTernary) {
+                int64_t s = vecAccs + r;
+                next[s] = accumulate(k, next[s],
+                                     math::CtPopOp::create(k, planeWord), p);
+              }
+              Value a = vector::BroadcastOp::create(k, i64Vec, planeWord);
+              for (int64_t nv = 0; nv < plan.NV; ++nv) {
+                int64_t base =
+                    (r * plan.NV + nv) * (plan.weightTernary ? 2 : 1);
+                Value valid = a;
+                if (plan.weightTernary) {
+                  valid = arith::AndIOp::create(k, a, weightValid[nv]);
+                  next[base + 1] = accumulate(
+                      k, next[base + 1], math::CtPopOp::create(k, valid), p);
                 }
-                Value col = add(j, col0, bit);
-                SmallVector<Value> next(inner.begin(), inner.end());
-                for (int64_t r = 0; r < rows; ++r) {
-                  Value row = add(j, m, idx(j, r));
-                  Value code =
-                      tensor::ExtractOp::create(j, input, ValueRange{row, col});
-                  Value wide =
-                      isUnsigned
-                          ? arith::ExtUIOp::create(j, j.getI32Type(), code)
-                                .getResult()
-                          : arith::ExtSIOp::create(j, j.getI32Type(), code)
-                                .getResult();
-                  Value x = vector::BroadcastOp::create(j, i32Vec, wide);
-                  Value minusX = arith::SubIOp::create(j, zero, x);
-                  for (int64_t nv = 0; nv < plan.NV; ++nv) {
-                    Value term =
-                        arith::SelectOp::create(j, negative[nv], minusX, x);
-                    if (plan.weightTernary)
-                      term =
-                          arith::SelectOp::create(j, nonzero[nv], term, zero);
-                    int64_t a = r * plan.NV + nv;
-                    next[a] = arith::AddIOp::create(j, inner[a], term);
-                  }
-                }
-                scf::YieldOp::create(j, next);
-              });
-          scf::YieldOp::create(k, bitLoop.getResults());
+                Value negative =
+                    arith::AndIOp::create(k, valid, weightSign[nv]);
+                next[base] = accumulate(k, next[base],
+                                        math::CtPopOp::create(k, negative), p);
+              }
+            }
+          }
+          scf::YieldOp::create(k, next);
         });
+    Value two = arith::ConstantOp::create(
+        t, i64Vec, DenseElementsAttr::get(i64Vec, t.getI64IntegerAttr(2)));
     SmallVector<Value> dots;
-    for (Value acc : wordLoop.getResults())
-      dots.push_back(arith::SIToFPOp::create(t, f32Vec, acc));
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t nv = 0; nv < plan.NV; ++nv) {
+        int64_t base = (r * plan.NV + nv) * (plan.weightTernary ? 2 : 1);
+        Value total = plan.weightTernary
+                          ? loop.getResult(base + 1)
+                          : vector::BroadcastOp::create(
+                                t, i64Vec, loop.getResult(vecAccs + r))
+                                .getResult();
+        Value negatives = arith::MulIOp::create(t, loop.getResult(base), two);
+        Value dot = arith::SubIOp::create(t, total, negatives);
+        // |dot| < 2^31 for any K a layer has; see packedDots.
+        Value narrow = arith::TruncIOp::create(t, i32Vec, dot);
+        dots.push_back(arith::SIToFPOp::create(t, f32Vec, narrow));
+      }
     return dots;
   }
 
@@ -1132,7 +1190,7 @@ private:
   Value input, inputScales, inputOffsets, weight, weightScales, bias;
   int64_t rowTile;
   VectorType i64Vec, i32Vec, f32Vec;
-  Value inputPlaneWords, inputScale0, inputOffset0;
+  Value inputPlaneWords, inputPlanes, inputScale0, inputOffset0;
 };
 
 struct LinearLowering : OpConversionPattern<LinearOp> {
@@ -1156,6 +1214,8 @@ struct LinearLowering : OpConversionPattern<LinearOp> {
     plan.inputCode = op.getInputCodeType();
     plan.weightCode = op.getWeightCodeType();
     plan.inputPacked = isa<PackedType>(op.getInput().getType());
+    if (auto intType = dyn_cast<IntegerType>(plan.inputCode))
+      plan.inputBits = intType.getWidth();
     plan.weightTernary = isa<TernaryType>(plan.weightCode);
     plan.hasOffsets = op.getInputOffsets() != nullptr;
     plan.hasBias = op.getBias() != nullptr;

@@ -47,14 +47,19 @@ func.func @ternary_weights(%x: !binq.packed<2x64x!binq.binary>, %w: !binq.packed
 
 // -----
 
-// k-bit inputs: each weight bit selects +x or -x into i32 accumulators.
+// k-bit inputs run as bit planes on the same AND/popcount units: the codes
+// are split into 8 {0,1} planes (bit p of each code, packed 64 per word),
+// each plane is ANDed with the weight signs and popcounted, and the counts
+// are weighted by 2^p (the sign plane of signed codes is subtracted).
 
 // CHECK-LABEL: func @int8_input
-// CHECK: arith.shrui {{.*}} : vector<8xi64>
-// CHECK: arith.cmpi ne, {{.*}} : vector<8xi64>
-// CHECK: arith.extsi {{.*}} : i8 to i32
-// CHECK: arith.select {{.*}} : vector<8xi1>, vector<8xi32>
-// CHECK: arith.addi {{.*}} : vector<8xi32>
+// CHECK-COUNT-8: vector.bitcast {{.*}} : vector<64xi1> to vector<1xi64>
+// CHECK: scf.for
+// CHECK: math.ctpop {{.*}} : i64
+// CHECK: arith.andi {{.*}} : vector<8xi64>
+// CHECK: math.ctpop {{.*}} : vector<8xi64>
+// CHECK: arith.shli {{.*}} : vector<8xi64>
+// CHECK: arith.subi {{.*}} : vector<8xi64>
 func.func @int8_input(%x: tensor<3x64xi8>, %w: !binq.packed<8x64x!binq.binary, panels = 8>,
                       %s: tensor<3xf32>, %ws: tensor<1xf32>) -> tensor<3x8xf32> {
   %y = binq.linear %x scale %s, %w scale %ws : tensor<3x64xi8> scale tensor<3xf32>, !binq.packed<8x64x!binq.binary, panels = 8> scale tensor<1xf32> -> tensor<3x8xf32>

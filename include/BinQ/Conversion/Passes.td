@@ -23,7 +23,9 @@ def ConvertBinQToVector : Pass<"convert-binq-to-vector", "::mlir::ModuleOp"> {
       bias) written with masked `vector.transfer_write`. Bit-packed inputs of
       every pairing (binary, bool and ternary inputs against binary or
       ternary weights) share this kernel; integer inputs (k-bit
-      activations) accumulate `+x` or `-x` per weight bit in `vector<8xi32>`;
+      activations) are split at run time into k {0,1} bit planes that run on
+      the same AND/popcount units, each count weighted by 2^p (minus for the
+      sign plane of signed codes);
     * `binq.quantize` of an activation quantizer becomes `linalg.generic`
       reductions for the dynamic statistics (max|x|, min, max) and an
       elementwise `linalg.generic` computing the codes with `math.roundeven`,
