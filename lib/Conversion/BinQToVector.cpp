@@ -638,7 +638,22 @@ struct PackLowering : OpConversionPattern<PackOp> {
     int64_t planes = ref::numPlanes(kind);
     int64_t cols = packed.getNumCols();
     int64_t words = ref::wordsPerRow(cols);
-    Value codes = asMatrix(b, adaptor.getCodes());
+    // Sign and bool activations have no scale to compute: their bits are
+    // taken straight from the float input, without the code tensor in
+    // between (the quantize op's own lowering is then dead and folds away).
+    std::optional<ref::QuantizerSpec> direct;
+    if (auto quantize = op.getCodes().getDefiningOp<QuantizeOp>()) {
+      ref::QuantizerSpec spec = quantize.getSpec();
+      if (spec.kind == ref::QuantizerKind::Sign ||
+          spec.kind == ref::QuantizerKind::Bool)
+        direct = spec;
+    }
+    Value codes =
+        direct
+            ? asMatrix(
+                  b, rewriter.getRemappedValue(
+                         op.getCodes().getDefiningOp<QuantizeOp>().getInput()))
+            : asMatrix(b, adaptor.getCodes());
     Value rows = dimOf(b, codes, 0);
     Value planeWords = mul(b, rows, idx(b, words));
     Value total = mul(b, planeWords, idx(b, planes));
@@ -648,20 +663,40 @@ struct PackLowering : OpConversionPattern<PackOp> {
     if (resultType.isDynamicDim(0))
       dynamicSizes.push_back(total);
     Value init = tensor::EmptyOp::create(b, resultType, dynamicSizes);
-    auto chunkType = VectorType::get({64}, b.getI8Type());
+    Type element = direct ? Type(b.getF32Type()) : Type(b.getI8Type());
+    auto chunkType = VectorType::get({64}, element);
     auto wordType = VectorType::get({1}, b.getI64Type());
-    Value padding = arith::ConstantIntOp::create(b, b.getI8Type(), 0);
+    // Columns past the end must read as a value whose bits are 0 in every
+    // plane: code 0, or a float that gives bit 0 for the direct predicate.
+    bool nonStrictBool =
+        direct && direct->kind == ref::QuantizerKind::Bool && !direct->strict;
+    Value padding =
+        direct ? f32Const(b, nonStrictBool ? -1.0f : 0.0f)
+               : arith::ConstantIntOp::create(b, b.getI8Type(), 0).getResult();
     Value packedWords = forEachRowWord(
         b, rows, words, init,
         [&](ImplicitLocOpBuilder &w, Value row, Value word, Value result) {
           Value col = mul(w, word, idx(w, 64));
-          // Columns past the end read as code 0, whose bits are 0 in every
-          // plane.
           Value chunk = vector::TransferReadOp::create(
               w, chunkType, codes, ValueRange{row, col}, padding,
               ArrayRef<bool>{false});
           for (int64_t plane = 0; plane < planes; ++plane) {
-            Value mask = planeBits(w, kind, plane, chunk);
+            Value mask;
+            if (direct) {
+              // sign: bit 1 means -1, i.e. x < 0 (NaN and 0 give +1, as the
+              // reference); bool: x > 0, or x >= 0 when not strict.
+              Value zero = arith::ConstantOp::create(
+                  w, chunkType,
+                  DenseElementsAttr::get(chunkType, w.getF32FloatAttr(0.0f)));
+              arith::CmpFPredicate predicate =
+                  direct->kind == ref::QuantizerKind::Sign
+                      ? arith::CmpFPredicate::OLT
+                  : nonStrictBool ? arith::CmpFPredicate::OGE
+                                  : arith::CmpFPredicate::OGT;
+              mask = arith::CmpFOp::create(w, predicate, chunk, zero);
+            } else {
+              mask = planeBits(w, kind, plane, chunk);
+            }
             Value bits = vector::BitCastOp::create(w, wordType, mask);
             Value scalar = vector::ExtractOp::create(w, bits, 0);
             Value index = add(w,

@@ -52,4 +52,9 @@
 // RUN: bq-compile %t.elastic2u.mlir -o %t.elastic2u.so
 // RUN: bq-exec %t.elastic2u.so --source %t.elastic2u.mlir | FileCheck %s
 
+// K = 130 leaves 62 padding columns: with x >= 0 they must not count.
+// RUN: %python %S/Inputs/gen_linear.py --m 5 --k 130 --n 12 --act boolge --bias > %t.boolge.mlir
+// RUN: bq-compile %t.boolge.mlir -o %t.boolge.so
+// RUN: bq-exec %t.boolge.so --source %t.boolge.mlir | FileCheck %s
+
 // CHECK: reference: output 0 agrees (0 of 60

@@ -14,6 +14,7 @@ import struct
 ACTIVATIONS = {
     "sign": ("#binq.sign", "!binq.binary", False),
     "bool": ("#binq.bool", "!binq.bool", False),
+    "boolge": ("#binq.bool<strict = false>", "!binq.bool", False),
     "u8": ("#binq.uniform<bits = 8, clip_lo = -2.5, clip_hi = 2.5>", "i8", False),
     "u8asym": ("#binq.uniform<bits = 8, mode = asymmetric>", "ui8", True),
     "lsq4": ("#binq.lsq<bits = 4, step = 0.25>", "i4", False),
