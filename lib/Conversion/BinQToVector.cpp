@@ -336,26 +336,19 @@ struct QuantizeLowering : OpConversionPattern<QuantizeOp> {
     case ref::QuantizerKind::Uniform:
       if (spec.symmetric) {
         // s = (2^(b-1) - 1) / m; scale = 1 / s; m == 0 gives s = scale = 0.
-        mult = perGroup(
-            ValueRange{maxAbs},
-            [&](OpBuilder &nb, Location loc, ValueRange args) -> Value {
-              Value zero = fconst(nb, loc, 0.0f);
-              Value isZero = arith::CmpFOp::create(
-                  nb, loc, arith::CmpFPredicate::OEQ, args[0], zero);
-              Value s = arith::DivFOp::create(
-                  nb, loc, fconst(nb, loc, halfLevels), args[0]);
-              return arith::SelectOp::create(nb, loc, isZero, zero, s);
-            });
-        scale = perGroup(
-            ValueRange{mult},
-            [&](OpBuilder &nb, Location loc, ValueRange args) -> Value {
-              Value zero = fconst(nb, loc, 0.0f);
-              Value isZero = arith::CmpFOp::create(
-                  nb, loc, arith::CmpFPredicate::OEQ, args[0], zero);
-              Value inv = arith::DivFOp::create(nb, loc, fconst(nb, loc, 1.0f),
-                                                args[0]);
-              return arith::SelectOp::create(nb, loc, isZero, zero, inv);
-            });
+        auto divideOrZero = [&](float numerator) {
+          return [&, numerator](OpBuilder &nb, Location loc,
+                                ValueRange args) -> Value {
+            Value zero = fconst(nb, loc, 0.0f);
+            Value isZero = arith::CmpFOp::create(
+                nb, loc, arith::CmpFPredicate::OEQ, args[0], zero);
+            Value quotient = arith::DivFOp::create(
+                nb, loc, fconst(nb, loc, numerator), args[0]);
+            return arith::SelectOp::create(nb, loc, isZero, zero, quotient);
+          };
+        };
+        mult = perGroup(ValueRange{maxAbs}, divideOrZero(halfLevels));
+        scale = perGroup(ValueRange{mult}, divideOrZero(1.0f));
       } else {
         // d = (max - min) + 1e-8; code = round(((x - min) / d) * L);
         // scale = d / L; offset = min.
