@@ -42,6 +42,7 @@ void binq::buildLowerToLLVMPipeline(OpPassManager &pm,
      // Elementwise tensor arith (e.g. the sum of a split pair) bufferizes as
      // linalg.
      << "convert-elementwise-to-linalg,"
+     << "binq-readonly-arguments,"
      << "one-shot-bufferize{bufferize-function-boundaries "
         "function-boundary-type-conversion=identity-layout-map},"
      << "canonicalize,"

@@ -2,11 +2,13 @@
 
 #include "BinQ/Transforms/Passes.h"
 
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 
 namespace binq {
 #define GEN_PASS_DEF_RESULTSTOOUTPARAMS
+#define GEN_PASS_DEF_READONLYARGUMENTS
 #include "BinQ/Transforms/Passes.h.inc"
 } // namespace binq
 
@@ -33,6 +35,22 @@ struct ResultsToOutParamsPass
       func.setPublic();
     if (failed(result))
       signalPassFailure();
+  }
+};
+
+struct ReadOnlyArgumentsPass
+    : public binq::impl::ReadOnlyArgumentsBase<ReadOnlyArgumentsPass> {
+  void runOnOperation() override {
+    auto readOnly = BoolAttr::get(&getContext(), false);
+    for (auto func : getOperation().getOps<func::FuncOp>()) {
+      if (!func.isPublic() || func.isExternal())
+        continue;
+      for (BlockArgument argument : func.getArguments())
+        if (isa<TensorType>(argument.getType()))
+          func.setArgAttr(argument.getArgNumber(),
+                          bufferization::BufferizationDialect::kWritableAttrName,
+                          readOnly);
+    }
   }
 };
 } // namespace

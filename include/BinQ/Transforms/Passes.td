@@ -53,6 +53,20 @@ def ResultsToOutParams
   let dependentDialects = ["::mlir::memref::MemRefDialect"];
 }
 
+def ReadOnlyArguments
+    : Pass<"binq-readonly-arguments", "::mlir::ModuleOp"> {
+  let summary = "Keep bufferization from writing into entry-point inputs";
+  let description = [{
+    Marks every tensor argument of every public function
+    `bufferization.writable = false`. The inputs of an entry point are
+    buffers the caller owns (the runtime's calling convention); without the
+    marking, one-shot bufferization may reuse an input buffer as the
+    destination of an elementwise op and clobber the caller's data. Run
+    before `one-shot-bufferize`.
+  }];
+  let dependentDialects = ["::mlir::bufferization::BufferizationDialect"];
+}
+
 def TernaryWeightSplit
     : Pass<"binq-ternary-weight-split", "::mlir::ModuleOp"> {
   let summary = "Split ternary (TWN) weights into two binary (BWN) halves";
