@@ -9,7 +9,7 @@ from lit.llvm import llvm_config
 
 config.name = "BinQ"
 config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
-config.suffixes = [".mlir"]
+config.suffixes = [".mlir", ".test"]
 config.excludes = ["Inputs", "CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.binq_obj_root, "test")
@@ -20,7 +20,9 @@ llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.binq_tools_dir, append_path=True)
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.add_tool_substitutions(
-    ["bq-opt", "bq-compile", "bq-exec", "bq-tws-split"], [config.binq_tools_dir])
+    ["bq-opt", "bq-compile", "bq-exec", "bq-run", "bq-tws-split",
+     "bq-tiny-checkpoint", "bq-model-api-test"],
+    [config.binq_tools_dir])
 config.substitutions.append(("%binq_src_root", config.binq_src_root))
 
 

@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "BinQ/Analysis/Report.h"
+#include "BinQ/Analysis/JsonFields.h"
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
@@ -14,6 +15,8 @@
 #include <cmath>
 
 using namespace binq;
+using binq::json::FieldReader;
+using binq::json::parseObject;
 using llvm::Expected;
 using llvm::StringRef;
 
@@ -39,100 +42,6 @@ StringRef binq::familyName(ModelFamily family) {
 //===----------------------------------------------------------------------===//
 // Config and recipe parsing
 //===----------------------------------------------------------------------===//
-
-namespace {
-/// Reads typed fields of one JSON object; every error names the file and the
-/// field.
-class FieldReader {
-public:
-  FieldReader(const llvm::json::Object &object, StringRef path)
-      : object(object), path(path) {}
-
-  llvm::Error error(const llvm::Twine &message) const {
-    return llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                   path + ": " + message);
-  }
-
-  bool has(StringRef field) const { return object.get(field) != nullptr; }
-
-  Expected<int64_t> integer(StringRef field) const {
-    const llvm::json::Value *value = object.get(field);
-    if (!value)
-      return error("missing field '" + field + "'");
-    std::optional<int64_t> result = value->getAsInteger();
-    if (!result)
-      return error("field '" + field + "' must be an integer");
-    return *result;
-  }
-
-  Expected<int64_t> positive(StringRef field) const {
-    Expected<int64_t> result = integer(field);
-    if (result && *result <= 0)
-      return error("field '" + field + "' must be positive, not " +
-                   llvm::Twine(*result));
-    return result;
-  }
-
-  Expected<int64_t> positiveOr(StringRef field, int64_t fallback) const {
-    if (!has(field) || object.get(field)->kind() == llvm::json::Value::Null)
-      return fallback;
-    return positive(field);
-  }
-
-  Expected<std::string> string(StringRef field) const {
-    const llvm::json::Value *value = object.get(field);
-    if (!value)
-      return error("missing field '" + field + "'");
-    std::optional<StringRef> result = value->getAsString();
-    if (!result)
-      return error("field '" + field + "' must be a string");
-    return result->str();
-  }
-
-  Expected<bool> boolean(StringRef field) const {
-    const llvm::json::Value *value = object.get(field);
-    if (!value)
-      return error("missing field '" + field + "'");
-    std::optional<bool> result = value->getAsBoolean();
-    if (!result)
-      return error("field '" + field + "' must be true or false");
-    return *result;
-  }
-
-  /// Reads an integer field that must be one of `allowed`.
-  Expected<int> bits(StringRef field, llvm::ArrayRef<int> allowed) const {
-    Expected<int64_t> result = integer(field);
-    if (!result)
-      return result.takeError();
-    if (!llvm::is_contained(allowed, *result)) {
-      std::string list;
-      for (int value : allowed)
-        list += (list.empty() ? "" : ", ") + std::to_string(value);
-      return error("unsupported " + field + " " + llvm::Twine(*result) +
-                   " (supported: " + list + ")");
-    }
-    return static_cast<int>(*result);
-  }
-
-private:
-  const llvm::json::Object &object;
-  StringRef path;
-};
-} // namespace
-
-static Expected<llvm::json::Object> parseObject(StringRef text,
-                                                StringRef path) {
-  Expected<llvm::json::Value> value = llvm::json::parse(text);
-  if (!value)
-    return llvm::createStringError(
-        llvm::inconvertibleErrorCode(),
-        path + ": invalid JSON: " + llvm::toString(value.takeError()));
-  llvm::json::Object *object = value->getAsObject();
-  if (!object)
-    return llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                   path + ": expected a JSON object");
-  return std::move(*object);
-}
 
 Expected<RecipeOverrides> binq::parseRecipe(StringRef jsonText,
                                             StringRef path) {

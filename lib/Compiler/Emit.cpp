@@ -122,8 +122,7 @@ static const char *dtypeName(int32_t dtype) {
   }
 }
 
-FailureOr<std::vector<binq::FunctionInfo>>
-binq::prepareEntryPoints(ModuleOp module) {
+FailureOr<binq::LibraryInfo> binq::prepareEntryPoints(ModuleOp module) {
   std::vector<FunctionInfo> functions;
   bool ok = true;
   auto describe = [&](func::FuncOp func, Type type,
@@ -161,14 +160,195 @@ binq::prepareEntryPoints(ModuleOp module) {
   if (!ok)
     return failure();
   if (functions.empty()) {
-    module.emitError("no public function to compile: the module needs at "
-                     "least one public func.func entry point");
+    mlir::emitError(module.getLoc(),
+                    "no public function to compile: the module needs at "
+                    "least one public func.func entry point");
     return failure();
   }
-  return functions;
+  FailureOr<std::optional<ModelInfo>> model = readModelInfo(module, functions);
+  if (failed(model))
+    return failure();
+  return LibraryInfo{std::move(functions), std::move(*model)};
 }
 
-std::string binq::buildManifest(const std::vector<FunctionInfo> &functions,
+//===----------------------------------------------------------------------===//
+// The binq.model attribute
+//===----------------------------------------------------------------------===//
+
+/// The JSON form of a `binq.model` value: strings, integers, floats,
+/// booleans, and arrays and dictionaries of them.
+static std::optional<llvm::json::Value> toJson(Attribute attr) {
+  if (auto string = dyn_cast<StringAttr>(attr))
+    return llvm::json::Value(string.getValue().str());
+  if (auto boolean = dyn_cast<BoolAttr>(attr))
+    return llvm::json::Value(boolean.getValue());
+  if (auto integer = dyn_cast<IntegerAttr>(attr)) {
+    const llvm::APInt &value = integer.getValue();
+    if (integer.getType().isUnsignedInteger()) {
+      if (value.getActiveBits() <= 64)
+        return llvm::json::Value(uint64_t(value.getZExtValue()));
+    } else if (value.getSignificantBits() <= 64) {
+      return llvm::json::Value(int64_t(value.getSExtValue()));
+    }
+    return std::nullopt;
+  }
+  if (auto real = dyn_cast<FloatAttr>(attr))
+    return llvm::json::Value(real.getValueAsDouble());
+  if (auto array = dyn_cast<ArrayAttr>(attr)) {
+    llvm::json::Array elements;
+    for (Attribute element : array) {
+      std::optional<llvm::json::Value> value = toJson(element);
+      if (!value)
+        return std::nullopt;
+      elements.push_back(std::move(*value));
+    }
+    return llvm::json::Value(std::move(elements));
+  }
+  if (auto dictionary = dyn_cast<DictionaryAttr>(attr)) {
+    llvm::json::Object object;
+    for (NamedAttribute entry : dictionary) {
+      std::optional<llvm::json::Value> value = toJson(entry.getValue());
+      if (!value)
+        return std::nullopt;
+      object[entry.getName().getValue()] = std::move(*value);
+    }
+    return llvm::json::Value(std::move(object));
+  }
+  return std::nullopt;
+}
+
+FailureOr<std::optional<binq::ModelInfo>>
+binq::readModelInfo(ModuleOp module, llvm::ArrayRef<FunctionInfo> functions) {
+  Attribute attr = module->getAttr(kModelAttrName);
+  if (!attr)
+    return std::optional<ModelInfo>();
+  static constexpr const char *kRequired =
+      "family, task, entry, vocab_size, max_position_embeddings, "
+      "type_vocab_size, num_labels";
+  // Reported at the module's location, without the module printed after it
+  // (Operation::emitError would attach the whole model).
+  auto error = [&]() {
+    return mlir::emitError(module.getLoc())
+           << "malformed '" << kModelAttrName << "': ";
+  };
+  auto dictionary = dyn_cast<DictionaryAttr>(attr);
+  if (!dictionary) {
+    error() << "expected a dictionary with the keys " << kRequired << ", got "
+            << attr;
+    return failure();
+  }
+  ModelInfo model;
+  bool ok = true;
+  auto getString = [&](llvm::StringRef key, std::string &into) {
+    Attribute value = dictionary.get(key);
+    if (!value) {
+      error() << "no '" << key << "' (required keys: " << kRequired << ")";
+      ok = false;
+    } else if (auto string = dyn_cast<StringAttr>(value)) {
+      into = string.getValue().str();
+    } else {
+      error() << "'" << key << "' must be a string, got " << value;
+      ok = false;
+    }
+  };
+  auto getPositive = [&](llvm::StringRef key, int64_t &into) {
+    Attribute value = dictionary.get(key);
+    auto integer = dyn_cast_if_present<IntegerAttr>(value);
+    if (!value) {
+      error() << "no '" << key << "' (required keys: " << kRequired << ")";
+      ok = false;
+    } else if (!integer || isa<BoolAttr>(value) ||
+               !integer.getType().isInteger() ||
+               integer.getType().isUnsignedInteger() ||
+               integer.getValue().getSignificantBits() > 64 ||
+               integer.getValue().getSExtValue() < 1) {
+      error() << "'" << key << "' must be a positive integer (e.g. 2 : i64), "
+              << "got " << value;
+      ok = false;
+    } else {
+      into = integer.getValue().getSExtValue();
+    }
+  };
+  // One problem at a time, in a fixed order: each is reported once.
+  getString("family", model.family);
+  if (ok)
+    getString("task", model.task);
+  if (ok && model.task != BQ_TASK_SEQUENCE_CLASSIFICATION &&
+      model.task != BQ_TASK_QUESTION_ANSWERING) {
+    error() << "unknown task '" << model.task << "' (expected '"
+            << BQ_TASK_SEQUENCE_CLASSIFICATION << "' or '"
+            << BQ_TASK_QUESTION_ANSWERING << "')";
+    ok = false;
+  }
+  if (ok)
+    getString("entry", model.entry);
+  if (ok)
+    getPositive("vocab_size", model.vocabSize);
+  if (ok)
+    getPositive("max_position_embeddings", model.maxPositionEmbeddings);
+  if (ok)
+    getPositive("type_vocab_size", model.typeVocabSize);
+  if (ok)
+    getPositive("num_labels", model.numLabels);
+  if (!ok)
+    return failure();
+  std::optional<llvm::json::Value> json = toJson(dictionary);
+  if (!json) {
+    error() << "its values must be strings, integers, floats, booleans, or "
+               "arrays or dictionaries of them, got "
+            << dictionary;
+    return failure();
+  }
+  model.json = std::move(*json->getAsObject());
+
+  // The entry point must have the model signature, before lowering.
+  bool classification = model.task == BQ_TASK_SEQUENCE_CLASSIFICATION;
+  std::string expected =
+      "(tensor<?x?xi32>, tensor<?x?xi32>, tensor<?x?xi32>) -> " +
+      (classification ? "tensor<?x" + std::to_string(model.numLabels) + "xf32>"
+                      : std::string("(tensor<?x?xf32>, tensor<?x?xf32>)"));
+  const FunctionInfo *entry = nullptr;
+  for (const FunctionInfo &function : functions)
+    if (function.name == model.entry)
+      entry = &function;
+  if (!entry) {
+    error() << "entry '" << model.entry
+            << "' is not a public function of the module (expected @"
+            << model.entry << " : " << expected << ")";
+    return failure();
+  }
+  auto matches = [](const ArgumentInfo &arg, int32_t dtype,
+                    llvm::ArrayRef<int64_t> shape) {
+    return arg.dtype == dtype && llvm::ArrayRef<int64_t>(arg.shape) == shape;
+  };
+  bool good = entry->inputs.size() == 3;
+  for (const ArgumentInfo &arg : entry->inputs)
+    good = good && matches(arg, BQ_DTYPE_I32, {-1, -1});
+  if (classification)
+    good = good && entry->outputs.size() == 1 &&
+           matches(entry->outputs[0], BQ_DTYPE_F32, {-1, model.numLabels});
+  else
+    good = good && entry->outputs.size() == 2 &&
+           matches(entry->outputs[0], BQ_DTYPE_F32, {-1, -1}) &&
+           matches(entry->outputs[1], BQ_DTYPE_F32, {-1, -1});
+  if (!good) {
+    auto func = module.lookupSymbol<func::FuncOp>(model.entry);
+    InFlightDiagnostic diagnostic = error();
+    diagnostic << "entry @" << model.entry << " of a " << model.task
+               << " model must have the type " << expected
+               << " (input_ids, attention_mask, token_type_ids -> "
+               << (classification ? "logits" : "start_logits, end_logits")
+               << ")";
+    if (func) {
+      diagnostic << ", not " << func.getFunctionType();
+      diagnostic.attachNote(func.getLoc()) << "@" << model.entry << " is here";
+    }
+    return failure();
+  }
+  return std::optional<ModelInfo>(std::move(model));
+}
+
+std::string binq::buildManifest(const LibraryInfo &library,
                                 llvm::StringRef targetCpu,
                                 llvm::StringRef extraJsonFields) {
   llvm::json::Array functionArray;
@@ -183,7 +363,7 @@ std::string binq::buildManifest(const std::vector<FunctionInfo> &functions,
     }
     return array;
   };
-  for (const FunctionInfo &function : functions)
+  for (const FunctionInfo &function : library.functions)
     functionArray.push_back(
         llvm::json::Object{{"name", function.name},
                            {"inputs", args(function.inputs)},
@@ -193,6 +373,8 @@ std::string binq::buildManifest(const std::vector<FunctionInfo> &functions,
                               {"binq_version", getBinQVersion()},
                               {"target_cpu", targetCpu.str()},
                               {"functions", std::move(functionArray)}};
+  if (library.model)
+    manifest["model"] = llvm::json::Object(library.model->json);
   if (!extraJsonFields.empty()) {
     llvm::Expected<llvm::json::Value> extra =
         llvm::json::parse(extraJsonFields);
@@ -209,11 +391,13 @@ std::string binq::buildManifest(const std::vector<FunctionInfo> &functions,
 }
 
 /// Adds `void bq_entry_<name>(void **descriptors)` calling the C interface
-/// wrapper of each function, and the `bq_module_info` table.
-static llvm::Error
-addModuleInfo(llvm::Module &module,
-              const std::vector<binq::FunctionInfo> &functions,
-              llvm::StringRef targetCpu, llvm::StringRef manifestJson) {
+/// wrapper of each function, and the `bq_module_info` table (with its
+/// bq_model_info for a model).
+static llvm::Error addModuleInfo(llvm::Module &module,
+                                 const binq::LibraryInfo &library,
+                                 llvm::StringRef targetCpu,
+                                 llvm::StringRef manifestJson) {
+  const std::vector<binq::FunctionInfo> &functions = library.functions;
   llvm::LLVMContext &ctx = module.getContext();
   llvm::Type *i32 = llvm::Type::getInt32Ty(ctx);
   llvm::Type *i64 = llvm::Type::getInt64Ty(ctx);
@@ -222,8 +406,10 @@ addModuleInfo(llvm::Module &module,
       llvm::StructType::create(ctx, {i32, i32, ptr}, "bq_arg_info");
   auto *functionInfoType = llvm::StructType::create(
       ctx, {ptr, ptr, i32, i32, ptr}, "bq_function_info");
+  auto *modelInfoType = llvm::StructType::create(
+      ctx, {ptr, ptr, ptr, i64, i64, i64, i64}, "bq_model_info");
   auto *moduleInfoType = llvm::StructType::create(
-      ctx, {i32, ptr, ptr, ptr, i32, ptr}, "bq_module_info");
+      ctx, {i32, ptr, ptr, ptr, i32, ptr, ptr}, "bq_module_info");
 
   auto makeString = [&](llvm::StringRef text, llvm::StringRef name) {
     llvm::Constant *data = llvm::ConstantDataArray::getString(ctx, text);
@@ -295,6 +481,20 @@ addModuleInfo(llvm::Module &module,
   auto *functionsGlobal = new llvm::GlobalVariable(
       module, functionsType, true, llvm::GlobalValue::PrivateLinkage,
       llvm::ConstantArray::get(functionsType, functionInfos), "bq_functions");
+  llvm::Constant *modelInfo = llvm::ConstantPointerNull::get(ptr);
+  if (const std::optional<binq::ModelInfo> &model = library.model)
+    modelInfo = new llvm::GlobalVariable(
+        module, modelInfoType, true, llvm::GlobalValue::PrivateLinkage,
+        llvm::ConstantStruct::get(
+            modelInfoType,
+            {makeString(model->family, "bq_model_family"),
+             makeString(model->task, "bq_model_task"),
+             makeString(model->entry, "bq_model_entry"),
+             llvm::ConstantInt::get(i64, model->vocabSize),
+             llvm::ConstantInt::get(i64, model->maxPositionEmbeddings),
+             llvm::ConstantInt::get(i64, model->typeVocabSize),
+             llvm::ConstantInt::get(i64, model->numLabels)}),
+        "bq_model");
   auto *info = new llvm::GlobalVariable(
       module, moduleInfoType, true, llvm::GlobalValue::PrivateLinkage,
       llvm::ConstantStruct::get(
@@ -303,7 +503,8 @@ addModuleInfo(llvm::Module &module,
            makeString(binq::getBinQVersion(), "bq_version"),
            makeString(targetCpu, "bq_target_cpu"),
            makeString(manifestJson, "bq_manifest"),
-           llvm::ConstantInt::get(i32, functionInfos.size()), functionsGlobal}),
+           llvm::ConstantInt::get(i32, functionInfos.size()), functionsGlobal,
+           modelInfo}),
       "bq_info");
   auto *getterType = llvm::FunctionType::get(ptr, {}, false);
   auto *getter =
@@ -316,7 +517,7 @@ addModuleInfo(llvm::Module &module,
 
 llvm::Expected<std::unique_ptr<llvm::Module>> binq::translateAndOptimize(
     ModuleOp module, llvm::LLVMContext &context, llvm::TargetMachine &tm,
-    const std::vector<FunctionInfo> &functions, llvm::StringRef manifestJson) {
+    const LibraryInfo &library, llvm::StringRef manifestJson) {
   registerBuiltinDialectTranslation(*module.getContext());
   registerLLVMDialectTranslation(*module.getContext());
   std::unique_ptr<llvm::Module> llvmModule =
@@ -333,7 +534,7 @@ llvm::Expected<std::unique_ptr<llvm::Module>> binq::translateAndOptimize(
     function.addFnAttr("target-cpu", tm.getTargetCPU());
     function.addFnAttr("target-features", tm.getTargetFeatureString());
   }
-  if (llvm::Error error = addModuleInfo(*llvmModule, functions,
+  if (llvm::Error error = addModuleInfo(*llvmModule, library,
                                         tm.getTargetCPU(), manifestJson))
     return std::move(error);
 

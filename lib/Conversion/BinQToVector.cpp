@@ -10,6 +10,7 @@
 
 #include "BinQ/Conversion/Passes.h"
 #include "BinQ/IR/BinQ.h"
+#include "LoweringUtils.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Func/Transforms/FuncConversions.h"
@@ -25,6 +26,7 @@ namespace binq {
 
 using namespace mlir;
 using namespace binq;
+using namespace binq::lowering;
 
 namespace {
 
@@ -78,31 +80,6 @@ public:
 // Builder helpers
 //===----------------------------------------------------------------------===//
 
-Value idx(ImplicitLocOpBuilder &b, int64_t value) {
-  return arith::ConstantIndexOp::create(b, value);
-}
-Value i64Const(ImplicitLocOpBuilder &b, int64_t value) {
-  return arith::ConstantIntOp::create(b, b.getI64Type(), value);
-}
-Value f32Const(ImplicitLocOpBuilder &b, float value) {
-  return arith::ConstantFloatOp::create(b, b.getF32Type(),
-                                        llvm::APFloat(value));
-}
-Value add(ImplicitLocOpBuilder &b, Value x, Value y) {
-  return arith::AddIOp::create(b, x, y);
-}
-Value mul(ImplicitLocOpBuilder &b, Value x, Value y) {
-  return arith::MulIOp::create(b, x, y);
-}
-
-/// Size of dimension `dim` of a tensor value as an index.
-Value dimOf(ImplicitLocOpBuilder &b, Value tensor, int64_t dim) {
-  auto type = cast<RankedTensorType>(tensor.getType());
-  if (!type.isDynamicDim(dim))
-    return idx(b, type.getDimSize(dim));
-  return tensor::DimOp::create(b, tensor, dim);
-}
-
 /// Collapses a tensor of rank >= 2 to [rows, cols]; a rank-1 tensor becomes
 /// [1, cols].
 Value asMatrix(ImplicitLocOpBuilder &b, Value tensor) {
@@ -145,8 +122,17 @@ Value fromMatrix(ImplicitLocOpBuilder &b, Value matrix,
         resultType.isDynamicDim(d)
             ? OpFoldResult(dimOf(b, original, d))
             : OpFoldResult(b.getIndexAttr(resultType.getDimSize(d))));
-  return tensor::ExpandShapeOp::create(b, resultType, matrix, reassociation,
-                                       sizes);
+  if (resultType.getNumDynamicDims() < 2)
+    return tensor::ExpandShapeOp::create(b, resultType, matrix, reassociation,
+                                         sizes);
+  // memref.expand_shape of one dynamic size into several crashes MLIR 22's
+  // expand-strided-metadata; a reshape by a shape tensor lowers directly.
+  SmallVector<Value> dims;
+  for (int64_t d = 0; d < resultType.getRank(); ++d)
+    dims.push_back(arith::IndexCastOp::create(b, b.getI64Type(),
+                                              dimOf(b, original, d)));
+  Value shape = tensor::FromElementsOp::create(b, dims);
+  return tensor::ReshapeOp::create(b, resultType, matrix, shape);
 }
 
 /// An empty tensor of the given static shape with dynamic sizes filled in.
@@ -1344,6 +1330,7 @@ struct ConvertBinQToVectorPass
     patterns.add<ConstantLowering, QuantizeLowering, DequantizeLowering,
                  PackLowering, UnpackLowering>(converter, ctx);
     patterns.add<LinearLowering>(converter, ctx, rowTile);
+    populateModelOpsLoweringPatterns(converter, patterns);
     populateFunctionOpInterfaceTypeConversionPattern<func::FuncOp>(patterns,
                                                                    converter);
     populateCallOpTypeConversionPattern(patterns, converter);

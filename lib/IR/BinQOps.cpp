@@ -89,9 +89,8 @@ static std::vector<int32_t> toCodes(const std::vector<int64_t> &values) {
   return std::vector<int32_t>(values.begin(), values.end());
 }
 
-/// Codes of a constant code tensor or packed value, row-major.
-static std::optional<std::vector<int32_t>> constantCodes(Attribute attr,
-                                                         Type type) {
+std::optional<std::vector<int32_t>> binq::readConstantCodes(Attribute attr,
+                                                           Type type) {
   auto elements = dyn_cast_if_present<ElementsAttr>(attr);
   if (!elements)
     return std::nullopt;
@@ -257,7 +256,7 @@ LogicalResult DequantizeOp::verify() {
 }
 
 OpFoldResult DequantizeOp::fold(FoldAdaptor adaptor) {
-  auto codes = constantCodes(adaptor.getCodes(), getCodes().getType());
+  auto codes = readConstantCodes(adaptor.getCodes(), getCodes().getType());
   auto scales = dyn_cast_if_present<DenseElementsAttr>(adaptor.getScales());
   auto offsets = dyn_cast_if_present<DenseElementsAttr>(adaptor.getOffsets());
   if (!codes || !scales || (getOffsets() && !offsets))
@@ -297,7 +296,7 @@ LogicalResult PackOp::verify() {
 }
 
 OpFoldResult PackOp::fold(FoldAdaptor adaptor) {
-  auto codes = constantCodes(adaptor.getCodes(), getCodes().getType());
+  auto codes = readConstantCodes(adaptor.getCodes(), getCodes().getType());
   if (!codes)
     return {};
   PackedType type = getResult().getType();
@@ -316,7 +315,7 @@ OpFoldResult UnpackOp::fold(FoldAdaptor adaptor) {
   if (auto pack = getPacked().getDefiningOp<PackOp>())
     if (pack.getCodes().getType() == getResult().getType())
       return pack.getCodes();
-  auto codes = constantCodes(adaptor.getPacked(), getPacked().getType());
+  auto codes = readConstantCodes(adaptor.getPacked(), getPacked().getType());
   if (!codes)
     return {};
   return makeCodeStorage(cast<ShapedType>(getResult().getType()), *codes);
@@ -377,8 +376,8 @@ LogicalResult LinearOp::verify() {
 }
 
 OpFoldResult LinearOp::fold(FoldAdaptor adaptor) {
-  auto input = constantCodes(adaptor.getInput(), getInput().getType());
-  auto weight = constantCodes(adaptor.getWeight(), getWeight().getType());
+  auto input = readConstantCodes(adaptor.getInput(), getInput().getType());
+  auto weight = readConstantCodes(adaptor.getWeight(), getWeight().getType());
   auto inputScales =
       dyn_cast_if_present<DenseElementsAttr>(adaptor.getInputScales());
   auto weightScales =

@@ -1,4 +1,4 @@
-//===- SafeTensorsWriter.cpp - write float32 safetensors files ------------===//
+//===- SafeTensorsWriter.cpp - write float safetensors files --------------===//
 
 #include "BinQ/Import/SafeTensorsWriter.h"
 #include "ImportSupport.h"
@@ -15,6 +15,17 @@ namespace binq::import {
 
 namespace {
 
+bool isF64(const SafeTensorsTensor &tensor) { return !tensor.data64.empty(); }
+
+size_t valueCount(const SafeTensorsTensor &tensor) {
+  return isF64(tensor) ? tensor.data64.size() : tensor.data.size();
+}
+
+size_t byteCount(const SafeTensorsTensor &tensor) {
+  return isF64(tensor) ? tensor.data64.size() * sizeof(double)
+                       : tensor.data.size() * sizeof(float);
+}
+
 Error validate(StringRef path, ArrayRef<SafeTensorsTensor> tensors,
                ArrayRef<std::pair<std::string, std::string>> metadata) {
   StringSet<> names;
@@ -27,12 +38,17 @@ Error validate(StringRef path, ArrayRef<SafeTensorsTensor> tensors,
     if (!json::isUTF8(tensor.name))
       return detail::fileError(path, "tensor name '" + tensor.name +
                                          "' is not valid UTF-8");
+    if (!tensor.data.empty() && !tensor.data64.empty())
+      return detail::fileError(path, "tensor '" + tensor.name +
+                                         "' has both float32 and float64 "
+                                         "values");
+    size_t numValues = valueCount(tensor);
     std::optional<int64_t> numElements =
         detail::checkedNumElements(tensor.shape);
-    if (!numElements || uint64_t(*numElements) != tensor.data.size())
+    if (!numElements || uint64_t(*numElements) != numValues)
       return detail::fileError(path, "tensor '" + tensor.name + "' has shape " +
                                          detail::formatShape(tensor.shape) +
-                                         " but " + Twine(tensor.data.size()) +
+                                         " but " + Twine(numValues) +
                                          " values");
   }
   StringSet<> keys;
@@ -61,9 +77,9 @@ buildHeader(ArrayRef<SafeTensorsTensor> tensors,
       });
     uint64_t offset = 0;
     for (const SafeTensorsTensor &tensor : tensors) {
-      uint64_t end = offset + tensor.data.size() * sizeof(float);
+      uint64_t end = offset + byteCount(tensor);
       json.attributeObject(tensor.name, [&] {
-        json.attribute("dtype", "F32");
+        json.attribute("dtype", isF64(tensor) ? "F64" : "F32");
         json.attributeArray("shape", [&] {
           for (int64_t dim : tensor.shape)
             json.value(dim);
@@ -102,8 +118,13 @@ Error writeSafeTensors(StringRef path, ArrayRef<SafeTensorsTensor> tensors,
     os << header;
     for (const SafeTensorsTensor &tensor : tensors) {
       if (sys::IsLittleEndianHost) {
-        os.write(reinterpret_cast<const char *>(tensor.data.data()),
-                 tensor.data.size() * sizeof(float));
+        const void *values =
+            isF64(tensor) ? static_cast<const void *>(tensor.data64.data())
+                          : static_cast<const void *>(tensor.data.data());
+        os.write(static_cast<const char *>(values), byteCount(tensor));
+      } else if (isF64(tensor)) {
+        for (double value : tensor.data64)
+          support::endian::write<double>(os, value, llvm::endianness::little);
       } else {
         for (float value : tensor.data)
           support::endian::write<float>(os, value, llvm::endianness::little);

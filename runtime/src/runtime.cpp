@@ -9,7 +9,9 @@
 #include <dlfcn.h>
 
 #include <cstdarg>
+#include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <new>
 #include <string>
@@ -18,6 +20,8 @@
 struct bq_library {
   void *handle;
   const bq_module_info *info;
+  /// The model's entry point (checked at load time), or NULL.
+  const bq_function_info *modelEntry;
 };
 
 namespace {
@@ -71,6 +75,86 @@ bq_status describe(const bq_tensor &tensor, const bq_arg_info &arg,
     out[3 + d] = tensor.shape[d];
     out[3 + arg.rank + d] = stride;
     stride *= tensor.shape[d];
+  }
+  return BQ_OK;
+}
+
+const bq_function_info *findFunction(const bq_module_info *info,
+                                     const char *name) {
+  for (int32_t i = 0; i < info->num_functions; ++i)
+    if (std::strcmp(info->functions[i].name, name) == 0)
+      return &info->functions[i];
+  return nullptr;
+}
+
+bool isClassification(const bq_model_info &model) {
+  return std::strcmp(model.task, BQ_TASK_SEQUENCE_CLASSIFICATION) == 0;
+}
+
+/// Checks a model description against its entry point (bq-compile checks
+/// the same before writing it; this guards against other writers). Returns
+/// the entry point, or NULL with a message in `problem`.
+const bq_function_info *checkModel(const bq_module_info *info,
+                                   const bq_model_info &model,
+                                   std::string &problem) {
+  if (!model.family || !model.task || !model.entry) {
+    problem = "a name is missing";
+    return nullptr;
+  }
+  bool classification = isClassification(model);
+  if (!classification &&
+      std::strcmp(model.task, BQ_TASK_QUESTION_ANSWERING) != 0) {
+    problem = std::string("unknown task '") + model.task + "'";
+    return nullptr;
+  }
+  if (model.vocab_size < 1 || model.max_position_embeddings < 1 ||
+      model.type_vocab_size < 1 || model.num_labels < 1) {
+    problem = "a size is not positive";
+    return nullptr;
+  }
+  const bq_function_info *entry = findFunction(info, model.entry);
+  if (!entry) {
+    problem = std::string("no entry point '") + model.entry + "'";
+    return nullptr;
+  }
+  auto is2d = [](const bq_arg_info &arg, int32_t dtype) {
+    return arg.dtype == dtype && arg.rank == 2 && arg.shape[0] < 0;
+  };
+  bool good =
+      entry->num_inputs == 3 && entry->num_outputs == (classification ? 1 : 2);
+  for (int32_t i = 0; good && i < 3; ++i)
+    good = is2d(entry->args[i], BQ_DTYPE_I32) && entry->args[i].shape[1] < 0;
+  for (int32_t i = 3; good && i < 3 + entry->num_outputs; ++i)
+    good = is2d(entry->args[i], BQ_DTYPE_F32) &&
+           entry->args[i].shape[1] ==
+               (classification ? model.num_labels : int64_t(-1));
+  if (!good) {
+    problem = std::string("entry point '") + model.entry +
+              "' does not have the signature of a " + model.task + " model";
+    return nullptr;
+  }
+  return entry;
+}
+
+/// Checks that every value of the [batch, seq] array `values` lies in
+/// [0, limit) (or is 0 or 1 for the mask).
+bq_status checkRange(const char *name, const int32_t *values, int64_t batch,
+                     int64_t seq, int64_t limit, bool mask, char *error,
+                     size_t size) {
+  for (int64_t b = 0; b < batch; ++b) {
+    const int32_t *row = values + b * seq;
+    for (int64_t s = 0; s < seq; ++s) {
+      int32_t value = row[s];
+      if (value >= 0 && value < limit)
+        continue;
+      if (mask)
+        return report(error, size, BQ_ERROR_INVALID_ARGUMENT,
+                      "%s[%lld][%lld] = %d is not 0 or 1", name, (long long)b,
+                      (long long)s, value);
+      return report(error, size, BQ_ERROR_INVALID_ARGUMENT,
+                    "%s[%lld][%lld] = %d is out of range [0, %lld)", name,
+                    (long long)b, (long long)s, value, (long long)limit);
+    }
   }
   return BQ_OK;
 }
@@ -129,7 +213,18 @@ bq_status bq_library_open(const char *path, bq_library **library, char *error,
                   "reads version %u (recompile it with this bq-compile)",
                   path, found, BQ_ABI_VERSION);
   }
-  auto *result = new (std::nothrow) bq_library{handle, info};
+  const bq_function_info *modelEntry = nullptr;
+  if (info->model) {
+    std::string problem;
+    modelEntry = checkModel(info, *info->model, problem);
+    if (!modelEntry) {
+      dlclose(handle);
+      return report(error, error_size, BQ_ERROR_VERSION,
+                    "%s has a malformed model description: %s", path,
+                    problem.c_str());
+    }
+  }
+  auto *result = new (std::nothrow) bq_library{handle, info, modelEntry};
   if (!result) {
     dlclose(handle);
     return report(error, error_size, BQ_ERROR_OUT_OF_MEMORY, "out of memory");
@@ -153,10 +248,7 @@ const bq_function_info *bq_library_function(const bq_library *library,
                                             const char *name) {
   if (!library || !name)
     return nullptr;
-  for (int32_t i = 0; i < library->info->num_functions; ++i)
-    if (std::strcmp(library->info->functions[i].name, name) == 0)
-      return &library->info->functions[i];
-  return nullptr;
+  return findFunction(library->info, name);
 }
 
 bq_status bq_library_call(const bq_library *library, const char *function,
@@ -205,6 +297,100 @@ bq_status bq_library_call(const bq_library *library, const char *function,
   }
   info->entry(pointers);
   return BQ_OK;
+}
+
+const bq_model_info *bq_library_model(const bq_library *library) {
+  return library ? library->info->model : nullptr;
+}
+
+bq_status bq_model_run(const bq_library *library, int64_t batch, int64_t seq,
+                       const int32_t *input_ids, const int32_t *attention_mask,
+                       const int32_t *token_type_ids, float *output0,
+                       float *output1, char *error, size_t error_size) {
+  if (!library)
+    return report(error, error_size, BQ_ERROR_INVALID_ARGUMENT, "no library");
+  const bq_model_info *model = library->info->model;
+  if (!model)
+    return report(error, error_size, BQ_ERROR_NOT_FOUND,
+                  "the library is not a model (it was compiled from a module "
+                  "without a binq.model attribute)");
+  bool classification = isClassification(*model);
+  if (batch < 1)
+    return report(error, error_size, BQ_ERROR_INVALID_ARGUMENT,
+                  "the batch size is %lld; it must be at least 1",
+                  (long long)batch);
+  if (seq < 1)
+    return report(error, error_size, BQ_ERROR_INVALID_ARGUMENT,
+                  "the sequence length is %lld; it must be at least 1",
+                  (long long)seq);
+  if (seq > model->max_position_embeddings)
+    return report(error, error_size, BQ_ERROR_INVALID_ARGUMENT,
+                  "the sequence length %lld exceeds the model's "
+                  "max_position_embeddings (%lld)",
+                  (long long)seq, (long long)model->max_position_embeddings);
+  int64_t outputColumns = classification ? model->num_labels : seq;
+  if (batch > INT64_MAX / seq || batch > INT64_MAX / outputColumns)
+    return report(error, error_size, BQ_ERROR_INVALID_ARGUMENT,
+                  "the batch size %lld is too large", (long long)batch);
+  if (!input_ids)
+    return report(error, error_size, BQ_ERROR_INVALID_ARGUMENT,
+                  "input_ids is NULL");
+  if (!output0)
+    return report(error, error_size, BQ_ERROR_INVALID_ARGUMENT,
+                  "output0 is NULL");
+  if (!classification && !output1)
+    return report(error, error_size, BQ_ERROR_INVALID_ARGUMENT,
+                  "output1 (the end logits of a question_answering model) is "
+                  "NULL");
+  bq_status status = checkRange("input_ids", input_ids, batch, seq,
+                                model->vocab_size, false, error, error_size);
+  if (status == BQ_OK && attention_mask)
+    status = checkRange("attention_mask", attention_mask, batch, seq, 2, true,
+                        error, error_size);
+  if (status == BQ_OK && token_type_ids)
+    status = checkRange("token_type_ids", token_type_ids, batch, seq,
+                        model->type_vocab_size, false, error, error_size);
+  if (status != BQ_OK)
+    return status;
+
+  // The defaults of the optional inputs, in one buffer: ones, then zeros.
+  size_t count = size_t(batch) * size_t(seq);
+  size_t defaults = (attention_mask ? 0 : 1) + (token_type_ids ? 0 : 1);
+  int32_t *buffer = nullptr;
+  if (defaults) {
+    if (count > SIZE_MAX / sizeof(int32_t) / defaults ||
+        !(buffer = static_cast<int32_t *>(
+              std::malloc(defaults * count * sizeof(int32_t)))))
+      return report(error, error_size, BQ_ERROR_OUT_OF_MEMORY,
+                    "out of memory for the default attention_mask or "
+                    "token_type_ids (%lld x %lld)",
+                    (long long)batch, (long long)seq);
+    int32_t *next = buffer;
+    if (!attention_mask) {
+      for (size_t i = 0; i < count; ++i)
+        next[i] = 1;
+      attention_mask = next;
+      next += count;
+    }
+    if (!token_type_ids) {
+      std::memset(next, 0, count * sizeof(int32_t));
+      token_type_ids = next;
+    }
+  }
+
+  int64_t inputShape[2] = {batch, seq};
+  int64_t outputShape[2] = {batch, outputColumns};
+  // The entry point only reads its inputs (binq-readonly-arguments).
+  bq_tensor inputs[3] = {
+      {const_cast<int32_t *>(input_ids), BQ_DTYPE_I32, 2, inputShape},
+      {const_cast<int32_t *>(attention_mask), BQ_DTYPE_I32, 2, inputShape},
+      {const_cast<int32_t *>(token_type_ids), BQ_DTYPE_I32, 2, inputShape}};
+  bq_tensor outputs[2] = {{output0, BQ_DTYPE_F32, 2, outputShape},
+                          {output1, BQ_DTYPE_F32, 2, outputShape}};
+  status = bq_library_call(library, library->modelEntry->name, inputs, 3,
+                           outputs, classification ? 1 : 2, error, error_size);
+  std::free(buffer);
+  return status;
 }
 
 } // extern "C"

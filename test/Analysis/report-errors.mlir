@@ -19,9 +19,9 @@
 // RUN: not bq-compile %S/Inputs --report 2>&1 | FileCheck %s --check-prefix=NOCONFIG
 // NOCONFIG: error: cannot read '{{.*}}config.json'
 
-// Without --report a model directory is not compiled yet, and compiling a
-// module still needs -o.
+// Compiling a model directory needs its weights (a config alone is only
+// reported on), and compiling a module needs -o.
 // RUN: not bq-compile %S/Inputs/bert-base-fp 2>&1 | FileCheck %s --check-prefix=DIR
-// DIR: error: compiling checkpoints is not implemented yet; --report works
+// DIR: error: {{.*}}bert-base-fp: no weights: expected model.safetensors or pytorch_model.bin
 // RUN: not bq-compile %s 2>&1 | FileCheck %s --check-prefix=NOOUT
 // NOOUT: error: -o is required

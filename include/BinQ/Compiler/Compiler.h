@@ -14,9 +14,11 @@
 #include "mlir/Pass/PassManager.h"
 #include "llvm/IR/Module.h"
 #include "llvm/Support/Error.h"
+#include "llvm/Support/JSON.h"
 #include "llvm/Target/TargetMachine.h"
 
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace binq {
@@ -65,18 +67,59 @@ struct FunctionInfo {
   std::vector<ArgumentInfo> inputs, outputs;
 };
 
+/// The module attribute that makes a module a model:
+///   module attributes {binq.model = {family = "bibert",
+///       task = "sequence_classification", entry = "forward",
+///       vocab_size = 30522 : i64, max_position_embeddings = 512 : i64,
+///       type_vocab_size = 2 : i64, num_labels = 2 : i64}}
+/// `task` is "sequence_classification" or "question_answering". The entry
+/// point takes three `tensor<?x?xi32>` (input_ids, attention_mask,
+/// token_type_ids) and returns `tensor<?xLxf32>` (L = num_labels) for
+/// classification, or two `tensor<?x?xf32>` (start and end logits) for
+/// question answering. Other keys (strings, integers, floats, booleans and
+/// arrays or dictionaries of them) are allowed and kept in the manifest.
+inline constexpr llvm::StringLiteral kModelAttrName = "binq.model";
+
+/// A model's description, read from `binq.model` (bq_model_info in
+/// binq/abi.h).
+struct ModelInfo {
+  std::string family, task, entry;
+  int64_t vocabSize = 0, maxPositionEmbeddings = 0, typeVocabSize = 0,
+          numLabels = 0;
+  /// The whole attribute as JSON: the manifest's "model" field.
+  llvm::json::Object json;
+};
+
+/// What a compiled library describes, recorded before lowering: its entry
+/// points and, for a model, the model.
+struct LibraryInfo {
+  std::vector<FunctionInfo> functions;
+  std::optional<ModelInfo> model;
+};
+
 /// Reads the signatures of the public functions of a tensor-level module and
-/// marks them `llvm.emit_c_interface`. Reports unsupported signatures
-/// (non-tensor arguments, unsupported element types) at their location.
-mlir::FailureOr<std::vector<FunctionInfo>>
-prepareEntryPoints(mlir::ModuleOp module);
+/// marks them `llvm.emit_c_interface`, and reads the `binq.model` attribute
+/// if the module has one (readModelInfo). Reports unsupported signatures
+/// (non-tensor arguments, unsupported element types) at their location and a
+/// malformed `binq.model` at the module's.
+mlir::FailureOr<LibraryInfo> prepareEntryPoints(mlir::ModuleOp module);
+
+/// Reads and checks the module's `binq.model` attribute against the entry
+/// points `functions` (as prepareEntryPoints records them): std::nullopt
+/// without the attribute, failure (reported at the module's location) when
+/// it is malformed: not a dictionary, a missing key or a value of the wrong
+/// type, an unknown task, or an entry function that is missing or does not
+/// have the model signature.
+mlir::FailureOr<std::optional<ModelInfo>>
+readModelInfo(mlir::ModuleOp module, llvm::ArrayRef<FunctionInfo> functions);
 
 /// Translates a module in the LLVM dialect to LLVM IR for `tm`, adds the
-/// entry-point wrappers and the `bq_module_info` table (with `manifestJson`),
-/// and runs LLVM's O3 pipeline.
-llvm::Expected<std::unique_ptr<llvm::Module>> translateAndOptimize(
-    mlir::ModuleOp module, llvm::LLVMContext &context, llvm::TargetMachine &tm,
-    const std::vector<FunctionInfo> &functions, llvm::StringRef manifestJson);
+/// entry-point wrappers and the `bq_module_info` table (with `manifestJson`
+/// and, for a model, its bq_model_info), and runs LLVM's O3 pipeline.
+llvm::Expected<std::unique_ptr<llvm::Module>>
+translateAndOptimize(mlir::ModuleOp module, llvm::LLVMContext &context,
+                     llvm::TargetMachine &tm, const LibraryInfo &library,
+                     llvm::StringRef manifestJson);
 
 /// Writes `module` as an object file.
 llvm::Error writeObjectFile(llvm::Module &module, llvm::TargetMachine &tm,
@@ -86,9 +129,10 @@ llvm::Error writeObjectFile(llvm::Module &module, llvm::TargetMachine &tm,
 llvm::Error linkSharedLibrary(llvm::StringRef objectPath,
                               llvm::StringRef libraryPath);
 
-/// The default manifest: version, target and the function signatures.
-std::string buildManifest(const std::vector<FunctionInfo> &functions,
-                          llvm::StringRef targetCpu,
+/// The default manifest: version, target, the function signatures and, for
+/// a model, the `binq.model` dictionary as "model". `extraJsonFields`, a JSON
+/// object, adds or replaces fields.
+std::string buildManifest(const LibraryInfo &library, llvm::StringRef targetCpu,
                           llvm::StringRef extraJsonFields = "");
 
 } // namespace binq

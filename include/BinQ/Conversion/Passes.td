@@ -55,4 +55,17 @@ def ConvertBinQToVector : Pass<"convert-binq-to-vector", "::mlir::ModuleOp"> {
   ];
 }
 
+def ApproximateMath : Pass<"binq-approximate-math"> {
+  let summary = "Replace transcendental math ops by polynomial approximations";
+  let description = [{
+    Rewrites `math.erf`, `math.tanh`, `math.exp` and the other functions
+    upstream's polynomial approximations cover (f32, scalar or vector) into
+    arithmetic, so that GELU, tanh and softmax need no libm calls and
+    vectorize. The approximations are accurate to a few float ulps; the model
+    tests compare against the reference executor within a float tolerance.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::vector::VectorDialect"];
+}
+
 #endif // BINQ_CONVERSION_PASSES_TD

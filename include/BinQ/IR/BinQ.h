@@ -68,6 +68,11 @@ mlir::DenseIntElementsAttr makeWordStorage(PackedType type,
                                            llvm::ArrayRef<uint64_t> words);
 mlir::DenseElementsAttr makeF32Attr(mlir::RankedTensorType type,
                                     llvm::ArrayRef<float> values);
+/// The codes of a constant code tensor or packed value of type `type`, in
+/// row-major order of the logical shape; std::nullopt if `attr` is not a
+/// constant.
+std::optional<std::vector<int32_t>> readConstantCodes(mlir::Attribute attr,
+                                                      mlir::Type type);
 
 } // namespace binq
 

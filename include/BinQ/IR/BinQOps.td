@@ -203,4 +203,6 @@ def BinQ_LinearOp : BinQ_Op<"linear", [Pure, AttrSizedOperandSegments]> {
   }];
 }
 
+include "BinQ/IR/BinQModelOps.td"
+
 #endif // BINQ_OPS_TD

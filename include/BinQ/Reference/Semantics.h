@@ -241,6 +241,50 @@ std::vector<bool> solveKnapsack(const std::vector<double> &utility,
                                 const std::vector<int64_t> &cost,
                                 int64_t budget);
 
+
+//===----------------------------------------------------------------------===//
+// The float parts of a transformer (BERT)
+//===----------------------------------------------------------------------===//
+//
+// Token activations are [tokens, features] matrices with tokens = batch * seq
+// in row-major order. Sums, means and variances are accumulated in double and
+// rounded to float once per result, so the reference is at least as accurate
+// as any float32 evaluation order (generated code agrees within a float
+// tolerance, not bit for bit).
+
+enum class Activation { Gelu, Relu, Tanh };
+
+/// gelu(x) = x * 0.5 * (1 + erf(x / sqrt(2))), relu, tanh.
+float activate(Activation kind, float x);
+
+/// result[t, :] = table[ids[t], :]. Returns false (and leaves `result`
+/// unspecified) if an id is outside [0, rows).
+bool gatherRows(const float *table, int64_t rows, int64_t cols,
+                const int32_t *ids, int64_t numIds, std::vector<float> &result);
+
+/// LayerNorm of every row: (x - mean) / sqrt(var + eps) * gamma + beta, with
+/// the biased variance.
+std::vector<float> layerNorm(const float *x, int64_t rows, int64_t cols,
+                             const float *gamma, const float *beta, float eps);
+
+/// y[m, n] = sum_k x[m, k] * w[n, k] + bias[n] (bias may be null).
+std::vector<float> dense(const float *x, const float *w, const float *bias,
+                         int64_t M, int64_t N, int64_t K);
+
+/// scores[b, h, i, j] = (q_h[b*S+i] . k_h[b*S+j]) / sqrt(d)
+///                      + (1 - mask[b, j]) * -10000, d = width / heads.
+std::vector<float> attentionScores(const float *q, const float *k,
+                                   const int32_t *mask, int64_t batch,
+                                   int64_t seq, int64_t heads, int64_t width);
+
+/// Softmax of every row of a [rows, cols] matrix.
+std::vector<float> softmax(const float *x, int64_t rows, int64_t cols);
+
+/// context[b*S+i, h*d+c] = sum_j probs[b, h, i, j] * v[b*S+j, h*d+c].
+std::vector<float> attentionContext(const float *probs, const float *v,
+                                    int64_t batch, int64_t seq, int64_t heads,
+                                    int64_t width);
+
 } // namespace ref
 } // namespace binq
 

@@ -4,7 +4,9 @@
  * `bq_module_info`, returning a static table that describes the library: its
  * format version (checked by the runtime at load time), the BinQ version and
  * target CPU it was compiled for, a JSON manifest, and each entry point with
- * the element types and shapes of its arguments.
+ * the element types and shapes of its arguments. A library compiled from a
+ * model (a module with a `binq.model` attribute) also describes the model:
+ * its task, entry point and the ranges of its inputs.
  *
  * An entry point takes an array of pointers to memref descriptors, inputs
  * first and outputs after; a rank-r descriptor is laid out as
@@ -25,7 +27,7 @@ extern "C" {
 
 /* Bumped whenever the layout of the tables below or the calling convention
  * changes; the runtime refuses libraries with another version. */
-#define BQ_ABI_VERSION 1u
+#define BQ_ABI_VERSION 2u
 
 /* The symbol every compiled library exports. */
 #define BQ_MODULE_INFO_SYMBOL "bq_module_info"
@@ -53,6 +55,25 @@ typedef struct bq_function_info {
   const bq_arg_info *args; /* num_inputs + num_outputs entries */
 } bq_function_info;
 
+/* The two tasks of a model library (bq_model_info.task). */
+#define BQ_TASK_SEQUENCE_CLASSIFICATION "sequence_classification"
+#define BQ_TASK_QUESTION_ANSWERING "question_answering"
+
+/* A model library's description, from the module's `binq.model` attribute.
+ * Its entry point takes three int32 [batch, seq] inputs (input_ids,
+ * attention_mask, token_type_ids) and writes float32 outputs: logits
+ * [batch, num_labels] for sequence_classification, or start_logits and
+ * end_logits, each [batch, seq], for question_answering. */
+typedef struct bq_model_info {
+  const char *family;              /* "bibert", "binarybert", ... */
+  const char *task;                /* one of the BQ_TASK_* names above */
+  const char *entry;               /* the entry point's name */
+  int64_t vocab_size;              /* input_ids lie in [0, vocab_size) */
+  int64_t max_position_embeddings; /* the longest sequence */
+  int64_t type_vocab_size; /* token_type_ids lie in [0, type_vocab_size) */
+  int64_t num_labels;      /* logits per sequence (classification) */
+} bq_model_info;
+
 typedef struct bq_module_info {
   uint32_t abi_version; /* BQ_ABI_VERSION at compile time */
   const char *binq_version;
@@ -60,6 +81,7 @@ typedef struct bq_module_info {
   const char *manifest; /* JSON: the same facts plus model metadata */
   int32_t num_functions;
   const bq_function_info *functions;
+  const bq_model_info *model; /* NULL unless the library is a model */
 } bq_module_info;
 
 typedef const bq_module_info *(*bq_module_info_fn)(void);
