@@ -36,7 +36,10 @@ namespace {
 
 /// Which activation quantizer a site uses: the symmetric ones (Linear
 /// inputs, Q/K/V) or the asymmetric ones (FFN-down input, attention probs).
-enum class Site { Symmetric, Asymmetric };
+/// BiBERT's attention-output input is the integer context A . sign(V),
+/// often exactly 0, where the authors' torch.sign gives 0: that site is
+/// three-valued (IntegerSign).
+enum class Site { Symmetric, Asymmetric, IntegerSign };
 
 class BertBuilder {
 public:
@@ -151,10 +154,18 @@ Value BertBuilder::layerNorm(StringRef prefix, Value x) {
 ref::QuantizerSpec BertBuilder::siteSpec(StringRef clipKey, Site site) {
   ref::QuantizerSpec spec;
   spec.bits = m.activationBits;
-  spec.symmetric = site == Site::Symmetric;
+  spec.symmetric = site != Site::Asymmetric;
   switch (m.activations) {
   case ActivationScheme::Sign:
     spec.kind = ref::QuantizerKind::Sign;
+    if (site == Site::IntegerSign) {
+      // On integers, TBT's signed 2-bit elastic quantizer with step 1,
+      // clamp(round(x), -1, 1), is exactly torch.sign: ternary codes.
+      spec.kind = ref::QuantizerKind::Elastic;
+      spec.bits = 2;
+      spec.symmetric = true;
+      spec.step = 1.0f;
+    }
     break;
   case ActivationScheme::LSQ:
     spec.kind = ref::QuantizerKind::LSQ;
@@ -335,7 +346,10 @@ Value BertBuilder::encoderLayer(int64_t i, Value h) {
   }
   Value context = AttentionContextOp::create(b, loc, v.getType(), probs, v);
   Value attention = linear(prefix + "attention.output.dense", context,
-                           m.hidden, Site::Symmetric);
+                           m.hidden,
+                           m.activations == ActivationScheme::Sign
+                               ? Site::IntegerSign
+                               : Site::Symmetric);
   h = layerNorm(prefix + "attention.output.LayerNorm", add(attention, h));
   Value up = linear(prefix + "intermediate.dense", h, m.intermediate,
                     Site::Symmetric);
