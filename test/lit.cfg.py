@@ -44,3 +44,18 @@ if "avx512f" in flags and "avx512_vpopcntdq" in flags:
     config.available_features.add("cpu-avx512-vpopcntdq")
 if "avx2" in flags:
     config.available_features.add("cpu-avx2")
+
+# The independent PyTorch reference (test/Model/Inputs/torch_reference.py)
+# runs with Debian's /usr/bin/python3, the interpreter that has torch.
+def have_torch():
+    try:
+        return subprocess.run(["/usr/bin/python3", "-c", "import torch"],
+                              stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL,
+                              timeout=60).returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        return False
+
+
+if have_torch():
+    config.available_features.add("torch")

@@ -80,7 +80,9 @@ struct Matrix {
       return;
     cols = shape.back();
     for (int64_t dim : shape.drop_back())
-      rows *= dim;
+      rows = ShapedType::isDynamic(dim) || ShapedType::isDynamic(rows)
+                 ? ShapedType::kDynamic
+                 : rows * dim;
   }
 };
 } // namespace
@@ -110,7 +112,8 @@ static LogicalResult verifyGroupVector(Operation *op, Value value,
   if (!value)
     return success();
   int64_t size = cast<RankedTensorType>(value.getType()).getDimSize(0);
-  if (size == 1 || size == groups)
+  if (size == 1 || size == groups || ShapedType::isDynamic(size) ||
+      ShapedType::isDynamic(groups))
     return success();
   return op->emitOpError() << what << " must have 1 element (per tensor) or "
                            << groups << " (one per " << groupName << "), got "
@@ -202,7 +205,8 @@ LogicalResult QuantizeOp::verify() {
   bool perRow = spec.granularity == ref::Granularity::PerRow;
   int64_t groups = perRow ? matrix.rows : 1;
   int64_t scales = getScales().getType().getDimSize(0);
-  if (scales != groups)
+  if (scales != groups && !ShapedType::isDynamic(scales) &&
+      !ShapedType::isDynamic(groups))
     return emitOpError() << "expected " << groups << " scale(s) for a "
                          << (perRow ? "per-row" : "per-tensor")
                          << " quantizer, got " << scales;

@@ -249,6 +249,9 @@ static llvm::Error applyRecipe(BertModel &model, StringRef path,
           resolved = llvm::sys::path::parent_path(path);
           llvm::sys::path::append(resolved, *file);
         }
+        if (!llvm::sys::fs::exists(resolved))
+          return fail(where + ".adaptive: sensitivity file '" + resolved +
+                      "' does not exist");
         model.split.sensitivity = resolved.str().str();
       }
     } else {
@@ -311,8 +314,8 @@ static llvm::Error crossCheck(const llvm::json::Object &config,
     return fail(configPath + ": field '" + field + "' must be an integer");
   if (*stated != actual)
     return fail(configPath + ": " + field + " = " + Twine(*stated) +
-                " disagrees with the checkpoint: " + evidence + " gives " +
-                Twine(actual));
+                " disagrees with the checkpoint: " + evidence +
+                " has size " + Twine(actual));
   return llvm::Error::success();
 }
 
@@ -441,23 +444,23 @@ Expected<LoadedModel> binq::model::loadBert(StringRef modelDir,
     std::string evidence;
   };
   std::vector<Check> checks = {
-      {"hidden_size", model.hidden, "the columns of '" + wordName + "'"},
-      {"vocab_size", model.vocab, "the rows of '" + wordName + "'"},
-      {"num_hidden_layers", model.layers, "the number of encoder layers"},
+      {"hidden_size", model.hidden, "the row width of '" + wordName + "'"},
+      {"vocab_size", model.vocab, "the row count of '" + wordName + "'"},
+      {"num_hidden_layers", model.layers, "the list of encoder layers"},
       {"intermediate_size", model.intermediate,
-       "the rows of '" +
+       "the row count of '" +
            weightKey("bert.encoder.layer.0.intermediate.dense", split) + "'"},
       {"max_position_embeddings", model.maxPositions,
-       "the rows of 'bert.embeddings.position_embeddings.weight'"},
+       "the row count of 'bert.embeddings.position_embeddings.weight'"},
       {"type_vocab_size", model.typeVocab,
-       "the rows of 'bert.embeddings.token_type_embeddings.weight'"}};
+       "the row count of 'bert.embeddings.token_type_embeddings.weight'"}};
   if (model.family == Family::BinaryBERT ||
       model.family == Family::BinaryBERTSplit)
     checks.push_back({"dyna_hidden_size", model.attentionWidth,
-                      "the rows of the query weights"});
+                      "the row count of the query weights"});
   if (model.task == Task::SequenceClassification)
     checks.push_back(
-        {"num_labels", model.labels, "the rows of 'classifier.weight'"});
+        {"num_labels", model.labels, "the row count of 'classifier.weight'"});
   for (const Check &check : checks)
     if (auto error = crossCheck(config, configPath, check.field, check.actual,
                                 check.evidence))
@@ -599,8 +602,12 @@ ModelPlan BertModel::plan() const {
   plan.family = family == Family::Bert         ? ModelFamily::Bert
                 : family == Family::BiBERT     ? ModelFamily::BiBERT
                                                : ModelFamily::BinaryBERT;
+  // A float checkpoint quantized by a recipe is reported as the family
+  // whose scheme the recipe follows.
   if (family == Family::Bert && linearWeights)
-    plan.family = ModelFamily::BinaryBERT;
+    plan.family = activations == ActivationScheme::Sign
+                      ? ModelFamily::BiBERT
+                      : ModelFamily::BinaryBERT;
   plan.encoderLayers = layers;
   plan.hidden = hidden;
   plan.attentionWidth = attentionWidth;
