@@ -19,7 +19,9 @@ OUT.json: {"logits": [[...]]} ([batch, num_labels], classifier head) or
           (stdout when --output is not given)
 
 Conventions and known differences from the authors' code:
-  * sign(0) = +1 here (BinQ's convention: a 1-bit layout has no zero; -0.0
+  * sign(0) = +1 by default (BinQ's 1-bit convention; BinQ's BiBERT uses
+    torch.sign at the integer attention-context site, so compare with
+    --torch-sign there; a 1-bit layout has no zero; -0.0
     counts as 0), see sign_pm1(); --torch-sign gives the authors' torch.sign (sign(0) = 0).  The
     two differ only where an exact zero reaches a sign: a latent BWN weight that
     is exactly 0, a BiBERT weight with w == mean_row(w), a BiBERT Q / K / V or
