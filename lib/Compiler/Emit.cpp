@@ -498,13 +498,12 @@ static llvm::Error addModuleInfo(llvm::Module &module,
   auto *info = new llvm::GlobalVariable(
       module, moduleInfoType, true, llvm::GlobalValue::PrivateLinkage,
       llvm::ConstantStruct::get(
-          moduleInfoType,
-          {llvm::ConstantInt::get(i32, BQ_ABI_VERSION),
-           makeString(binq::getBinQVersion(), "bq_version"),
-           makeString(targetCpu, "bq_target_cpu"),
-           makeString(manifestJson, "bq_manifest"),
-           llvm::ConstantInt::get(i32, functionInfos.size()), functionsGlobal,
-           modelInfo}),
+          moduleInfoType, {llvm::ConstantInt::get(i32, BQ_ABI_VERSION),
+                           makeString(binq::getBinQVersion(), "bq_version"),
+                           makeString(targetCpu, "bq_target_cpu"),
+                           makeString(manifestJson, "bq_manifest"),
+                           llvm::ConstantInt::get(i32, functionInfos.size()),
+                           functionsGlobal, modelInfo}),
       "bq_info");
   auto *getterType = llvm::FunctionType::get(ptr, {}, false);
   auto *getter =
@@ -515,9 +514,10 @@ static llvm::Error addModuleInfo(llvm::Module &module,
   return llvm::Error::success();
 }
 
-llvm::Expected<std::unique_ptr<llvm::Module>> binq::translateAndOptimize(
-    ModuleOp module, llvm::LLVMContext &context, llvm::TargetMachine &tm,
-    const LibraryInfo &library, llvm::StringRef manifestJson) {
+llvm::Expected<std::unique_ptr<llvm::Module>>
+binq::translateAndOptimize(ModuleOp module, llvm::LLVMContext &context,
+                           llvm::TargetMachine &tm, const LibraryInfo &library,
+                           llvm::StringRef manifestJson) {
   registerBuiltinDialectTranslation(*module.getContext());
   registerLLVMDialectTranslation(*module.getContext());
   std::unique_ptr<llvm::Module> llvmModule =
@@ -534,8 +534,8 @@ llvm::Expected<std::unique_ptr<llvm::Module>> binq::translateAndOptimize(
     function.addFnAttr("target-cpu", tm.getTargetCPU());
     function.addFnAttr("target-features", tm.getTargetFeatureString());
   }
-  if (llvm::Error error = addModuleInfo(*llvmModule, library,
-                                        tm.getTargetCPU(), manifestJson))
+  if (llvm::Error error =
+          addModuleInfo(*llvmModule, library, tm.getTargetCPU(), manifestJson))
     return std::move(error);
 
   llvm::LoopAnalysisManager lam;

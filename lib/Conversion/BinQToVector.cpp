@@ -129,8 +129,8 @@ Value fromMatrix(ImplicitLocOpBuilder &b, Value matrix,
   // expand-strided-metadata; a reshape by a shape tensor lowers directly.
   SmallVector<Value> dims;
   for (int64_t d = 0; d < resultType.getRank(); ++d)
-    dims.push_back(arith::IndexCastOp::create(b, b.getI64Type(),
-                                              dimOf(b, original, d)));
+    dims.push_back(
+        arith::IndexCastOp::create(b, b.getI64Type(), dimOf(b, original, d)));
   Value shape = tensor::FromElementsOp::create(b, dims);
   return tensor::ReshapeOp::create(b, resultType, matrix, shape);
 }

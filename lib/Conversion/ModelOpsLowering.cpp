@@ -12,14 +12,14 @@
 
 #include "BinQ/IR/BinQ.h"
 
+#include "BinQ/Conversion/Passes.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Math/Transforms/Approximation.h"
 #include "mlir/Dialect/Math/Transforms/Passes.h"
-#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
-#include "BinQ/Conversion/Passes.h"
 #include "mlir/Dialect/Utils/StructuredOpsUtils.h"
 #include "mlir/IR/Matchers.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 #include <cmath>
 
@@ -80,24 +80,21 @@ Value index(OpBuilder &b, Location loc, int64_t dim) {
   return linalg::IndexOp::create(b, loc, dim);
 }
 
-/// [T, H * d] -> [B, S, H, d] with B, S the mask's sizes (T = B * S), as a
+/// [T, H * d] -> [B, S, H, d] (T = B * S), as a
 /// copy: memref.expand_shape of one dynamic size into two crashes MLIR 22's
 /// expand-strided-metadata, and the copy is small next to the products.
-Value expandTokens(ImplicitLocOpBuilder &b, Value x, Value mask, int64_t heads,
-                   int64_t d) {
-  Value seq = dimOf(b, mask, 1);
-  Value init = empty(b, {dimOf(b, mask, 0), seq, idx(b, heads), idx(b, d)},
-                     b.getF32Type());
-  return generic(b, {}, init, {map(b, 4, {0, 1, 2, 3})},
-                 {kPar, kPar, kPar, kPar},
-                 [&](OpBuilder &nb, Location loc, ValueRange) -> Value {
-                   ImplicitLocOpBuilder w(loc, nb);
-                   Value row = add(w, mul(w, index(w, loc, 0), seq),
-                                   index(w, loc, 1));
-                   Value col = add(w, mul(w, index(w, loc, 2), idx(w, d)),
-                                   index(w, loc, 3));
-                   return tensor::ExtractOp::create(w, x, ValueRange{row, col});
-                 });
+Value expandTokens(ImplicitLocOpBuilder &b, Value x, Value batch, Value seq,
+                   int64_t heads, int64_t d) {
+  Value init = empty(b, {batch, seq, idx(b, heads), idx(b, d)}, b.getF32Type());
+  return generic(
+      b, {}, init, {map(b, 4, {0, 1, 2, 3})}, {kPar, kPar, kPar, kPar},
+      [&](OpBuilder &nb, Location loc, ValueRange) -> Value {
+        ImplicitLocOpBuilder w(loc, nb);
+        Value row = add(w, mul(w, index(w, loc, 0), seq), index(w, loc, 1));
+        Value col =
+            add(w, mul(w, index(w, loc, 2), idx(w, d)), index(w, loc, 3));
+        return tensor::ExtractOp::create(w, x, ValueRange{row, col});
+      });
 }
 
 //===----------------------------------------------------------------------===//
@@ -156,7 +153,8 @@ struct EmbeddingLowering : OpConversionPattern<EmbeddingOp> {
           Value code = arith::SelectOp::create(w, bitAt(0), f32Const(w, -1.0f),
                                                f32Const(w, 1.0f));
           if (ternary)
-            code = arith::SelectOp::create(w, bitAt(1), code, f32Const(w, 0.0f));
+            code =
+                arith::SelectOp::create(w, bitAt(1), code, f32Const(w, 0.0f));
           Value scale = tensor::ExtractOp::create(
               w, scales, ValueRange{perRowScale ? id : idx(w, 0)});
           return arith::MulFOp::create(w, code, scale);
@@ -174,12 +172,13 @@ struct PositionIdsLowering : OpConversionPattern<PositionIdsOp> {
     ImplicitLocOpBuilder b(op.getLoc(), rewriter);
     Value ids = adaptor.getIds();
     Value init = empty(b, {dimOf(b, ids, 0), dimOf(b, ids, 1)}, b.getI32Type());
-    Value result = generic(b, {}, init, {map(b, 2, {0, 1})}, {kPar, kPar},
-                           [&](OpBuilder &nb, Location loc, ValueRange) {
-                             return arith::IndexCastOp::create(
-                                 nb, loc, nb.getI32Type(), index(nb, loc, 1))
-                                 .getResult();
-                           });
+    Value result =
+        generic(b, {}, init, {map(b, 2, {0, 1})}, {kPar, kPar},
+                [&](OpBuilder &nb, Location loc, ValueRange) {
+                  return arith::IndexCastOp::create(nb, loc, nb.getI32Type(),
+                                                    index(nb, loc, 1))
+                      .getResult();
+                });
     rewriter.replaceOp(op, result);
     return success();
   }
@@ -202,8 +201,7 @@ Value rowSums(ImplicitLocOpBuilder &b, Value x, Value extra,
   maps.push_back(map(b, 2, {0}));
   return generic(b, inputs, filled(b, {rows}, 0.0f), maps, {kPar, kRed},
                  [&](OpBuilder &nb, Location loc, ValueRange args) -> Value {
-                   Value t = term(nb, loc, args[0],
-                                  extra ? args[1] : Value());
+                   Value t = term(nb, loc, args[0], extra ? args[1] : Value());
                    return arith::AddFOp::create(nb, loc, args.back(), t);
                  });
 }
@@ -233,23 +231,23 @@ struct LayerNormLowering : OpConversionPattern<LayerNormOp> {
           return arith::MulFOp::create(nb, loc, d, d).getResult();
         });
     float eps = op.getEpsilon().convertToFloat();
-    Value result = generic(
-        b, {x, mean, squares, adaptor.getGamma(), adaptor.getBeta()},
-        empty(b, {rows, idx(b, cols)}, b.getF32Type()),
-        {map(b, 2, {0, 1}), map(b, 2, {0}), map(b, 2, {0}), map(b, 2, {1}),
-         map(b, 2, {1}), map(b, 2, {0, 1})},
-        {kPar, kPar},
-        [&](OpBuilder &nb, Location loc, ValueRange args) -> Value {
-          ImplicitLocOpBuilder w(loc, nb);
-          Value variance =
-              arith::MulFOp::create(w, args[2], f32Const(w, inverseCols));
-          Value inv = math::RsqrtOp::create(
-              w, arith::AddFOp::create(w, variance, f32Const(w, eps)));
-          Value centred = arith::SubFOp::create(w, args[0], args[1]);
-          Value normed = arith::MulFOp::create(w, centred, inv);
-          return arith::AddFOp::create(
-              w, arith::MulFOp::create(w, normed, args[3]), args[4]);
-        });
+    Value result =
+        generic(b, {x, mean, squares, adaptor.getGamma(), adaptor.getBeta()},
+                empty(b, {rows, idx(b, cols)}, b.getF32Type()),
+                {map(b, 2, {0, 1}), map(b, 2, {0}), map(b, 2, {0}),
+                 map(b, 2, {1}), map(b, 2, {1}), map(b, 2, {0, 1})},
+                {kPar, kPar},
+                [&](OpBuilder &nb, Location loc, ValueRange args) -> Value {
+                  ImplicitLocOpBuilder w(loc, nb);
+                  Value variance = arith::MulFOp::create(
+                      w, args[2], f32Const(w, inverseCols));
+                  Value inv = math::RsqrtOp::create(
+                      w, arith::AddFOp::create(w, variance, f32Const(w, eps)));
+                  Value centred = arith::SubFOp::create(w, args[0], args[1]);
+                  Value normed = arith::MulFOp::create(w, centred, inv);
+                  return arith::AddFOp::create(
+                      w, arith::MulFOp::create(w, normed, args[3]), args[4]);
+                });
     rewriter.replaceOp(op, result);
     return success();
   }
@@ -268,8 +266,7 @@ Value elementwise(ImplicitLocOpBuilder &b, Value x,
   SmallVector<IteratorType> iterators(type.getRank(), kPar);
   return generic(b, {x}, empty(b, sizes, type.getElementType()),
                  {map(b, type.getRank(), dims), map(b, type.getRank(), dims)},
-                 iterators,
-                 [&](OpBuilder &nb, Location loc, ValueRange args) {
+                 iterators, [&](OpBuilder &nb, Location loc, ValueRange args) {
                    ImplicitLocOpBuilder w(loc, nb);
                    return f(w, args[0]);
                  });
@@ -282,9 +279,8 @@ struct ActivationLowering : OpConversionPattern<ActivationOp> {
                   ConversionPatternRewriter &rewriter) const override {
     ImplicitLocOpBuilder b(op.getLoc(), rewriter);
     ActivationKind kind = op.getKind();
-    Value result =
-        elementwise(b, adaptor.getInput(), [&](ImplicitLocOpBuilder &w,
-                                               Value x) -> Value {
+    Value result = elementwise(
+        b, adaptor.getInput(), [&](ImplicitLocOpBuilder &w, Value x) -> Value {
           switch (kind) {
           case ActivationKind::gelu: {
             Value erf = math::ErfOp::create(
@@ -340,11 +336,11 @@ struct SoftmaxLowering : OpConversionPattern<SoftmaxOp> {
           return math::ExpOp::create(
               nb, loc, arith::SubFOp::create(nb, loc, args[0], args[1]));
         });
-    Value sums = generic(
-        b, {exps}, filled(b, rowSizes, 0.0f), {full, row}, reduce,
-        [&](OpBuilder &nb, Location loc, ValueRange args) -> Value {
-          return arith::AddFOp::create(nb, loc, args[0], args[1]);
-        });
+    Value sums =
+        generic(b, {exps}, filled(b, rowSizes, 0.0f), {full, row}, reduce,
+                [&](OpBuilder &nb, Location loc, ValueRange args) -> Value {
+                  return arith::AddFOp::create(nb, loc, args[0], args[1]);
+                });
     Value result = generic(
         b, {exps, sums}, empty(b, sizes, b.getF32Type()), {full, row, full},
         parallel, [&](OpBuilder &nb, Location loc, ValueRange args) -> Value {
@@ -382,9 +378,10 @@ struct DenseLowering : OpConversionPattern<DenseOp> {
       weightT = arith::ConstantOp::create(
           b, type, DenseElementsAttr::get(type, ArrayRef<float>(transposed)));
     } else {
-      Value init = empty(b, {dimOf(b, adaptor.getWeight(), 1),
-                             dimOf(b, adaptor.getWeight(), 0)},
-                         b.getF32Type());
+      Value init = empty(
+          b,
+          {dimOf(b, adaptor.getWeight(), 1), dimOf(b, adaptor.getWeight(), 0)},
+          b.getF32Type());
       weightT = linalg::TransposeOp::create(b, adaptor.getWeight(), init,
                                             ArrayRef<int64_t>{1, 0})
                     .getResult()[0];
@@ -392,22 +389,22 @@ struct DenseLowering : OpConversionPattern<DenseOp> {
     Value rows = dimOf(b, x, 0), cols = dimOf(b, weightT, 1);
     Value init;
     if (Value bias = adaptor.getBias())
-      init = generic(b, {bias}, empty(b, {rows, cols}, b.getF32Type()),
-                     {map(b, 2, {1}), map(b, 2, {0, 1})}, {kPar, kPar},
-                     [](OpBuilder &, Location, ValueRange args) {
-                       return args[0];
-                     });
+      init = generic(
+          b, {bias}, empty(b, {rows, cols}, b.getF32Type()),
+          {map(b, 2, {1}), map(b, 2, {0, 1})}, {kPar, kPar},
+          [](OpBuilder &, Location, ValueRange args) { return args[0]; });
     else
       init = filled(b, {rows, cols}, 0.0f);
     // Loops (m, k, n): y[m, n] += x[m, k] * wT[k, n].
-    Value result = generic(
-        b, {x, weightT}, init,
-        {map(b, 3, {0, 1}), map(b, 3, {1, 2}), map(b, 3, {0, 2})},
-        {kPar, kRed, kPar},
-        [](OpBuilder &nb, Location loc, ValueRange args) -> Value {
-          Value product = arith::MulFOp::create(nb, loc, args[0], args[1]);
-          return arith::AddFOp::create(nb, loc, args[2], product);
-        });
+    Value result =
+        generic(b, {x, weightT}, init,
+                {map(b, 3, {0, 1}), map(b, 3, {1, 2}), map(b, 3, {0, 2})},
+                {kPar, kRed, kPar},
+                [](OpBuilder &nb, Location loc, ValueRange args) -> Value {
+                  Value product =
+                      arith::MulFOp::create(nb, loc, args[0], args[1]);
+                  return arith::AddFOp::create(nb, loc, args[2], product);
+                });
     rewriter.replaceOp(op, result);
     return success();
   }
@@ -425,22 +422,24 @@ struct AttentionScoresLowering : OpConversionPattern<AttentionScoresOp> {
       return rewriter.notifyMatchFailure(op, "dynamic width");
     int64_t d = width / heads;
     Value mask = adaptor.getMask();
-    Value q = expandTokens(b, adaptor.getQueries(), mask, heads, d);
-    Value k = expandTokens(b, adaptor.getKeys(), mask, heads, d);
     Value batch = dimOf(b, mask, 0), seq = dimOf(b, mask, 1);
+    Value q = expandTokens(b, adaptor.getQueries(), batch, seq, heads, d);
+    Value k = expandTokens(b, adaptor.getKeys(), batch, seq, heads, d);
     // Loops (b, h, i, j, c): dot[b, h, i, j] += q[b, i, h, c] * k[b, j, h, c].
-    Value dots = generic(
-        b, {q, k}, filled(b, {batch, idx(b, heads), seq, seq}, 0.0f),
-        {map(b, 5, {0, 2, 1, 4}), map(b, 5, {0, 3, 1, 4}),
-         map(b, 5, {0, 1, 2, 3})},
-        {kPar, kPar, kPar, kPar, kRed},
-        [](OpBuilder &nb, Location loc, ValueRange args) -> Value {
-          Value product = arith::MulFOp::create(nb, loc, args[0], args[1]);
-          return arith::AddFOp::create(nb, loc, args[2], product);
-        });
+    Value dots =
+        generic(b, {q, k}, filled(b, {batch, idx(b, heads), seq, seq}, 0.0f),
+                {map(b, 5, {0, 2, 1, 4}), map(b, 5, {0, 3, 1, 4}),
+                 map(b, 5, {0, 1, 2, 3})},
+                {kPar, kPar, kPar, kPar, kRed},
+                [](OpBuilder &nb, Location loc, ValueRange args) -> Value {
+                  Value product =
+                      arith::MulFOp::create(nb, loc, args[0], args[1]);
+                  return arith::AddFOp::create(nb, loc, args[2], product);
+                });
     float root = static_cast<float>(std::sqrt(static_cast<double>(d)));
     Value result = generic(
-        b, {dots, mask}, empty(b, {batch, idx(b, heads), seq, seq}, b.getF32Type()),
+        b, {dots, mask},
+        empty(b, {batch, idx(b, heads), seq, seq}, b.getF32Type()),
         {map(b, 4, {0, 1, 2, 3}), map(b, 4, {0, 3}), map(b, 4, {0, 1, 2, 3})},
         {kPar, kPar, kPar, kPar},
         [&](OpBuilder &nb, Location loc, ValueRange args) -> Value {
@@ -473,17 +472,7 @@ struct AttentionContextLowering : OpConversionPattern<AttentionContextOp> {
     Value batch = dimOf(b, probs, 0), seq = dimOf(b, probs, 2);
     auto valuesType = op.getValues().getType();
     // The [B, S] sizes come from the probabilities, [batch, heads, seq, seq].
-    Value v = generic(
-        b, {}, empty(b, {batch, seq, idx(b, heads), idx(b, d)}, b.getF32Type()),
-        {map(b, 4, {0, 1, 2, 3})}, {kPar, kPar, kPar, kPar},
-        [&](OpBuilder &nb, Location loc, ValueRange) -> Value {
-          ImplicitLocOpBuilder w(loc, nb);
-          Value row = add(w, mul(w, index(w, loc, 0), seq), index(w, loc, 1));
-          Value col = add(w, mul(w, index(w, loc, 2), idx(w, d)),
-                          index(w, loc, 3));
-          return tensor::ExtractOp::create(w, adaptor.getValues(),
-                                           ValueRange{row, col});
-        });
+    Value v = expandTokens(b, adaptor.getValues(), batch, seq, heads, d);
     // Loops (b, i, h, j, c): ctx[b, i, h, c] += p[b, h, i, j] * v[b, j, h, c].
     Value context = generic(
         b, {probs, v}, filled(b, {batch, seq, idx(b, heads), idx(b, d)}, 0.0f),
@@ -516,14 +505,14 @@ struct FirstTokenLowering : OpConversionPattern<FirstTokenOp> {
     Value mask = adaptor.getMask();
     Value seq = dimOf(b, mask, 1);
     Value init = empty(b, {dimOf(b, mask, 0), dimOf(b, x, 1)}, b.getF32Type());
-    Value result = generic(
-        b, {}, init, {map(b, 2, {0, 1})}, {kPar, kPar},
-        [&](OpBuilder &nb, Location loc, ValueRange) -> Value {
-          ImplicitLocOpBuilder w(loc, nb);
-          Value row = mul(w, index(w, loc, 0), seq);
-          return tensor::ExtractOp::create(
-              w, x, ValueRange{row, index(w, loc, 1)});
-        });
+    Value result =
+        generic(b, {}, init, {map(b, 2, {0, 1})}, {kPar, kPar},
+                [&](OpBuilder &nb, Location loc, ValueRange) -> Value {
+                  ImplicitLocOpBuilder w(loc, nb);
+                  Value row = mul(w, index(w, loc, 0), seq);
+                  return tensor::ExtractOp::create(
+                      w, x, ValueRange{row, index(w, loc, 1)});
+                });
     rewriter.replaceOp(op, result);
     return success();
   }
@@ -540,8 +529,7 @@ struct SpanLogitsLowering : OpConversionPattern<SpanLogitsOp> {
     Value seq = dimOf(b, mask, 1);
     SmallVector<Value> results;
     for (int64_t column = 0; column < 2; ++column) {
-      Value init =
-          empty(b, {dimOf(b, mask, 0), seq}, b.getF32Type());
+      Value init = empty(b, {dimOf(b, mask, 0), seq}, b.getF32Type());
       results.push_back(generic(
           b, {}, init, {map(b, 2, {0, 1})}, {kPar, kPar},
           [&](OpBuilder &nb, Location loc, ValueRange) -> Value {

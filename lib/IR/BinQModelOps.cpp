@@ -276,10 +276,9 @@ OpFoldResult AttentionScoresOp::fold(FoldAdaptor adaptor) {
   if (!q || !k || !mask || !type.hasStaticShape())
     return {};
   int64_t batch = type.getDimSize(0), seq = type.getDimSize(2);
-  return makeF32Attr(type,
-                     ref::attentionScores(q->data(), k->data(), mask->data(),
-                                          batch, seq, getNumHeads(),
-                                          q->size() / (batch * seq)));
+  return makeF32Attr(
+      type, ref::attentionScores(q->data(), k->data(), mask->data(), batch, seq,
+                                 getNumHeads(), q->size() / (batch * seq)));
 }
 
 LogicalResult AttentionContextOp::verify() {
@@ -310,11 +309,10 @@ OpFoldResult AttentionContextOp::fold(FoldAdaptor adaptor) {
   if (!probs || !values || !type.hasStaticShape() ||
       !probsType.hasStaticShape())
     return {};
-  return makeF32Attr(
-      type, ref::attentionContext(probs->data(), values->data(),
-                                  probsType.getDimSize(0),
-                                  probsType.getDimSize(2),
-                                  probsType.getDimSize(1), type.getDimSize(1)));
+  return makeF32Attr(type, ref::attentionContext(
+                               probs->data(), values->data(),
+                               probsType.getDimSize(0), probsType.getDimSize(2),
+                               probsType.getDimSize(1), type.getDimSize(1)));
 }
 
 //===----------------------------------------------------------------------===//

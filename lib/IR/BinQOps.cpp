@@ -92,7 +92,7 @@ static std::vector<int32_t> toCodes(const std::vector<int64_t> &values) {
 }
 
 std::optional<std::vector<int32_t>> binq::readConstantCodes(Attribute attr,
-                                                           Type type) {
+                                                            Type type) {
   auto elements = dyn_cast_if_present<ElementsAttr>(attr);
   if (!elements)
     return std::nullopt;

@@ -46,8 +46,8 @@ public:
   BertBuilder(MLIRContext &context, const LoadedModel &loaded,
               std::optional<std::pair<int64_t, int64_t>> shape)
       : context(context), m(loaded.model), checkpoint(*loaded.checkpoint),
-        b(&context), loc(FileLineColLoc::get(&context, loaded.checkpoint->path(),
-                                             0, 0)) {
+        b(&context),
+        loc(FileLineColLoc::get(&context, loaded.checkpoint->path(), 0, 0)) {
     if (shape) {
       batch = shape->first;
       seq = shape->second;
@@ -229,10 +229,11 @@ Attribute BertBuilder::quantizerAttr(const ref::QuantizerSpec &spec) {
   return {};
 }
 
-SmallVector<Value> BertBuilder::quantize(Value x, const ref::QuantizerSpec &spec) {
+SmallVector<Value> BertBuilder::quantize(Value x,
+                                         const ref::QuantizerSpec &spec) {
   auto type = cast<RankedTensorType>(x.getType());
-  auto codes = RankedTensorType::get(
-      type.getShape(), getCodeElementType(&context, spec));
+  auto codes = RankedTensorType::get(type.getShape(),
+                                     getCodeElementType(&context, spec));
   int64_t groups = 1;
   if (spec.granularity == ref::Granularity::PerRow)
     for (int64_t dim : type.getShape().drop_back())
@@ -241,9 +242,9 @@ SmallVector<Value> BertBuilder::quantize(Value x, const ref::QuantizerSpec &spec
                    : groups * dim;
   auto scales = RankedTensorType::get({groups}, f32());
   Type offsets = ref::hasOffset(spec) ? Type(scales) : Type();
-  auto op = QuantizeOp::create(
-      b, loc, codes, scales, offsets, x,
-      cast<QuantizerAttrInterface>(quantizerAttr(spec)));
+  auto op =
+      QuantizeOp::create(b, loc, codes, scales, offsets, x,
+                         cast<QuantizerAttrInterface>(quantizerAttr(spec)));
   return SmallVector<Value>(op->getResults());
 }
 
@@ -262,9 +263,8 @@ Value BertBuilder::quantizedLinear(StringRef key, Value x, int64_t n,
   if (m.activations == ActivationScheme::Float) {
     // Weight-only quantization: the dequantized weights (folded at compile
     // time) in a float Linear.
-    Value dequantized =
-        DequantizeOp::create(b, loc, latent.getType(), weight[0], weight[1],
-                             Value());
+    Value dequantized = DequantizeOp::create(b, loc, latent.getType(),
+                                             weight[0], weight[1], Value());
     return DenseOp::create(b, loc, tokenMatrix(n), x, dequantized, bias);
   }
   SmallVector<Value> input =
@@ -303,8 +303,8 @@ Value BertBuilder::embedding(StringRef module, Value idsValue, int64_t rows,
   SmallVector<Value> q = quantize(table, *m.embeddingWeights);
   auto codes = cast<RankedTensorType>(q[0].getType());
   // Packed at compile time; only the looked-up rows are unpacked at run time.
-  auto packedType = PackedType::get(&context, codes.getShape(),
-                                    codes.getElementType(), 0);
+  auto packedType =
+      PackedType::get(&context, codes.getShape(), codes.getElementType(), 0);
   Value packed = PackOp::create(b, loc, packedType, q[0]);
   return EmbeddingOp::create(b, loc, tokenMatrix(h), packed, idsValue, q[1]);
 }
@@ -342,19 +342,19 @@ Value BertBuilder::encoderLayer(int64_t i, Value h) {
   } else {
     probs = SoftmaxOp::create(b, loc, scores);
     if (quantizedActivations)
-      probs = fakeQuantize(probs, siteSpec(self + "clip_attn", Site::Asymmetric));
+      probs =
+          fakeQuantize(probs, siteSpec(self + "clip_attn", Site::Asymmetric));
   }
   Value context = AttentionContextOp::create(b, loc, v.getType(), probs, v);
-  Value attention = linear(prefix + "attention.output.dense", context,
-                           m.hidden,
-                           m.activations == ActivationScheme::Sign
-                               ? Site::IntegerSign
-                               : Site::Symmetric);
+  Value attention =
+      linear(prefix + "attention.output.dense", context, m.hidden,
+             m.activations == ActivationScheme::Sign ? Site::IntegerSign
+                                                     : Site::Symmetric);
   h = layerNorm(prefix + "attention.output.LayerNorm", add(attention, h));
-  Value up = linear(prefix + "intermediate.dense", h, m.intermediate,
-                    Site::Symmetric);
-  up = ActivationOp::create(b, loc, up,
-                            m.relu ? ActivationKind::relu : ActivationKind::gelu);
+  Value up =
+      linear(prefix + "intermediate.dense", h, m.intermediate, Site::Symmetric);
+  up = ActivationOp::create(
+      b, loc, up, m.relu ? ActivationKind::relu : ActivationKind::gelu);
   Value down = linear(prefix + "output.dense", up, m.hidden, Site::Asymmetric);
   return layerNorm(prefix + "output.LayerNorm", add(down, h));
 }
@@ -371,7 +371,8 @@ BertBuilder::build(const Progress &progress) {
   else
     results = {matrix(batch, m.labels)};
   auto function = func::FuncOp::create(
-      b, loc, "forward", b.getFunctionType({idsType, idsType, idsType}, results));
+      b, loc, "forward",
+      b.getFunctionType({idsType, idsType, idsType}, results));
   Block *entry = function.addEntryBlock();
   b.setInsertionPointToStart(entry);
   ids = entry->getArgument(0);
@@ -382,13 +383,12 @@ BertBuilder::build(const Progress &progress) {
     progress("embeddings");
   bool split = m.family == Family::BinaryBERTSplit;
   bool quantizedWords = m.embeddingWeights.has_value();
-  Value words =
-      split ? add(embedding("bert.embeddings.word_embeddings_1", ids, m.vocab,
-                            quantizedWords),
-                  embedding("bert.embeddings.word_embeddings_2", ids, m.vocab,
-                            quantizedWords))
-            : embedding("bert.embeddings.word_embeddings", ids, m.vocab,
-                        quantizedWords);
+  Value words = split ? add(embedding("bert.embeddings.word_embeddings_1", ids,
+                                      m.vocab, quantizedWords),
+                            embedding("bert.embeddings.word_embeddings_2", ids,
+                                      m.vocab, quantizedWords))
+                      : embedding("bert.embeddings.word_embeddings", ids,
+                                  m.vocab, quantizedWords);
   Value positionIds = PositionIdsOp::create(b, loc, ids);
   Value positions = embedding("bert.embeddings.position_embeddings",
                               positionIds, m.maxPositions, false);
@@ -410,8 +410,8 @@ BertBuilder::build(const Progress &progress) {
     Value logits = DenseOp::create(b, loc, tokenMatrix(2), h,
                                    constant("qa_outputs.weight", {2, m.hidden}),
                                    constant("qa_outputs.bias", {2}));
-    auto span = SpanLogitsOp::create(b, loc, results[0], results[1], logits,
-                                     mask);
+    auto span =
+        SpanLogitsOp::create(b, loc, results[0], results[1], logits, mask);
     outputs = {span.getStart(), span.getEnd()};
   } else {
     auto pooledType = matrix(batch, m.hidden);
@@ -423,10 +423,10 @@ BertBuilder::build(const Progress &progress) {
         linear("bert.pooler.dense", first, m.hidden, Site::Symmetric);
     tokens = savedTokens;
     pooled = ActivationOp::create(b, loc, pooled, ActivationKind::tanh);
-    outputs = {DenseOp::create(
-        b, loc, results[0], pooled,
-        constant("classifier.weight", {m.labels, m.hidden}),
-        constant("classifier.bias", {m.labels}))};
+    outputs = {
+        DenseOp::create(b, loc, results[0], pooled,
+                        constant("classifier.weight", {m.labels, m.hidden}),
+                        constant("classifier.bias", {m.labels}))};
   }
   func::ReturnOp::create(b, loc, outputs);
   if (!error.empty())

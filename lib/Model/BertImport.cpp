@@ -110,13 +110,14 @@ static llvm::Error applyRecipe(BertModel &model, StringRef path,
                                const std::vector<std::string> &linearModules) {
   auto text = llvm::MemoryBuffer::getFile(path);
   if (!text)
-    return fail(path + ": cannot read the recipe: " + text.getError().message());
+    return fail(path +
+                ": cannot read the recipe: " + text.getError().message());
   auto object = json::parseObject((*text)->getBuffer(), path);
   if (!object)
     return object.takeError();
   static const char *const allowed[] = {
-      "weights", "embeddings", "activations", "split", "keep_float",
-      "sequence_length", "tws"};
+      "weights",    "embeddings",      "activations", "split",
+      "keep_float", "sequence_length", "tws"};
   for (const auto &entry : *object)
     if (!llvm::is_contained(allowed, StringRef(entry.first)))
       return fail(path + ": unknown recipe key '" + entry.first.str() +
@@ -231,9 +232,8 @@ static llvm::Error applyRecipe(BertModel &model, StringRef path,
                                 StringRef(entry.first)))
           return fail(where + ".adaptive: unknown key '" + entry.first.str() +
                       "' (expected budget_bytes, budget_flops, sensitivity)");
-      auto budget = fields.has("budget_bytes")
-                        ? fields.integer("budget_bytes")
-                        : fields.integer("budget_flops");
+      auto budget = fields.has("budget_bytes") ? fields.integer("budget_bytes")
+                                               : fields.integer("budget_flops");
       if (!budget)
         return budget.takeError();
       if (*budget < 0)
@@ -277,7 +277,8 @@ static llvm::Error applyRecipe(BertModel &model, StringRef path,
       if (!llvm::is_contained(linearModules, text->str()))
         return fail(path + ": 'keep_float' names '" + *text +
                     "', which is not a quantizable Linear of this model (e.g. "
-                    "'" + linearModules.front() + "')");
+                    "'" +
+                    linearModules.front() + "')");
       model.keepFloat.insert(*text);
     }
   }
@@ -290,8 +291,9 @@ static llvm::Error applyRecipe(BertModel &model, StringRef path,
   if (model.split.kind != SplitChoice::Kind::None &&
       (!model.linearWeights ||
        model.linearWeights->kind != ref::QuantizerKind::TWN))
-    return fail(path + ": 'split' splits ternary (twn) weights, but this "
-                       "model's Linear weights are " +
+    return fail(path +
+                ": 'split' splits ternary (twn) weights, but this "
+                "model's Linear weights are " +
                 (model.linearWeights
                      ? StringRef(ref::quantizerName(model.linearWeights->kind))
                      : StringRef("float")));
@@ -314,9 +316,19 @@ static llvm::Error crossCheck(const llvm::json::Object &config,
     return fail(configPath + ": field '" + field + "' must be an integer");
   if (*stated != actual)
     return fail(configPath + ": " + field + " = " + Twine(*stated) +
-                " disagrees with the checkpoint: " + evidence +
-                " has size " + Twine(actual));
+                " disagrees with the checkpoint: " + evidence + " has size " +
+                Twine(actual));
   return llvm::Error::success();
+}
+
+std::string binq::model::findWeightsFile(StringRef modelDir) {
+  for (StringRef name : {"model.safetensors", "pytorch_model.bin"}) {
+    llvm::SmallString<256> candidate(modelDir);
+    llvm::sys::path::append(candidate, name);
+    if (llvm::sys::fs::exists(candidate))
+      return candidate.str().str();
+  }
+  return "";
 }
 
 Expected<LoadedModel> binq::model::loadBert(StringRef modelDir,
@@ -328,24 +340,15 @@ Expected<LoadedModel> binq::model::loadBert(StringRef modelDir,
   llvm::sys::path::append(configPath, "config.json");
   auto configText = llvm::MemoryBuffer::getFile(configPath);
   if (!configText)
-    return fail(configPath + ": cannot read: " +
-                configText.getError().message());
-  auto configObject =
-      json::parseObject((*configText)->getBuffer(), configPath);
+    return fail(configPath +
+                ": cannot read: " + configText.getError().message());
+  auto configObject = json::parseObject((*configText)->getBuffer(), configPath);
   if (!configObject)
     return configObject.takeError();
   const llvm::json::Object &config = *configObject;
   json::FieldReader fields(config, configPath);
 
-  llvm::SmallString<256> weightsPath;
-  for (StringRef name : {"model.safetensors", "pytorch_model.bin"}) {
-    llvm::SmallString<256> candidate(modelDir);
-    llvm::sys::path::append(candidate, name);
-    if (llvm::sys::fs::exists(candidate)) {
-      weightsPath = candidate;
-      break;
-    }
-  }
+  std::string weightsPath = findWeightsFile(modelDir);
   if (weightsPath.empty())
     return fail(modelDir + ": no weights: expected model.safetensors or "
                            "pytorch_model.bin");
@@ -379,8 +382,8 @@ Expected<LoadedModel> binq::model::loadBert(StringRef modelDir,
     model.family = Family::Bert;
 
   // Geometry, from the tensor shapes.
-  auto word = tensors.get(
-      weightKey("bert.embeddings.word_embeddings", split), 2);
+  auto word =
+      tensors.get(weightKey("bert.embeddings.word_embeddings", split), 2);
   if (!word)
     return word.takeError();
   model.vocab = (*word)->shape[0];
@@ -402,9 +405,8 @@ Expected<LoadedModel> binq::model::loadBert(StringRef modelDir,
     return fail(weightsPath + ": missing tensor '" +
                 weightKey("bert.encoder.layer.0.attention.self.query", split) +
                 "' (no encoder layers)");
-  auto query =
-      tensors.get(weightKey("bert.encoder.layer.0.attention.self.query", split),
-                  2);
+  auto query = tensors.get(
+      weightKey("bert.encoder.layer.0.attention.self.query", split), 2);
   if (!query)
     return query.takeError();
   model.attentionWidth = (*query)->shape[0];
@@ -483,8 +485,9 @@ Expected<LoadedModel> binq::model::loadBert(StringRef modelDir,
     std::optional<StringRef> name = act->getAsString();
     if (!name || (*name != "gelu" && *name != "relu"))
       return fail(configPath + ": unsupported hidden_act " +
-                  (name ? "'" + name->str() + "'" : std::string("(not a "
-                                                                "string)")) +
+                  (name ? "'" + name->str() + "'"
+                        : std::string("(not a "
+                                      "string)")) +
                   " (supported: gelu, relu)");
     model.relu = *name == "relu";
   }
@@ -507,8 +510,9 @@ Expected<LoadedModel> binq::model::loadBert(StringRef modelDir,
     else if (*method == "twn" && *weightBits == 2)
       weights.kind = ref::QuantizerKind::TWN;
     else
-      return fail(configPath + ": unsupported BinaryBERT weights: "
-                               "weight_quant_method '" +
+      return fail(configPath +
+                  ": unsupported BinaryBERT weights: "
+                  "weight_quant_method '" +
                   *method + "' with weight_bits " + Twine(*weightBits) +
                   " (supported: twn with 2, bwn with 1)");
     bool weightLayerwise = true, embedLayerwise = false;
@@ -528,9 +532,8 @@ Expected<LoadedModel> binq::model::loadBert(StringRef modelDir,
                                           : ref::Granularity::PerRow;
     model.linearWeights = weights;
     model.embeddingWeights = weights;
-    model.embeddingWeights->granularity = embedLayerwise
-                                              ? ref::Granularity::PerTensor
-                                              : ref::Granularity::PerRow;
+    model.embeddingWeights->granularity =
+        embedLayerwise ? ref::Granularity::PerTensor : ref::Granularity::PerRow;
     auto inputBits = fields.integer("input_bits");
     if (!inputBits)
       return inputBits.takeError();
@@ -545,8 +548,9 @@ Expected<LoadedModel> binq::model::loadBert(StringRef modelDir,
     } else if (*inputMethod == "lsq" && *inputBits >= 2 && *inputBits <= 8) {
       model.activations = ActivationScheme::LSQ;
     } else {
-      return fail(configPath + ": unsupported BinaryBERT activations: "
-                               "input_quant_method '" +
+      return fail(configPath +
+                  ": unsupported BinaryBERT activations: "
+                  "input_quant_method '" +
                   *inputMethod + "' with input_bits " + Twine(*inputBits) +
                   " (supported: uniform or lsq, 2 to 8 bits)");
     }
@@ -599,9 +603,9 @@ Expected<LoadedModel> binq::model::loadBert(StringRef modelDir,
 
 ModelPlan BertModel::plan() const {
   ModelPlan plan;
-  plan.family = family == Family::Bert         ? ModelFamily::Bert
-                : family == Family::BiBERT     ? ModelFamily::BiBERT
-                                               : ModelFamily::BinaryBERT;
+  plan.family = family == Family::Bert     ? ModelFamily::Bert
+                : family == Family::BiBERT ? ModelFamily::BiBERT
+                                           : ModelFamily::BinaryBERT;
   // A float checkpoint quantized by a recipe is reported as the family
   // whose scheme the recipe follows.
   if (family == Family::Bert && linearWeights)
@@ -633,7 +637,8 @@ ModelPlan BertModel::plan() const {
                             ? 32
                             : static_cast<int>(activationBits);
   if (linearWeights)
-    plan.weightMethod = plan.tws ? "bwn" : ref::quantizerName(linearWeights->kind);
+    plan.weightMethod =
+        plan.tws ? "bwn" : ref::quantizerName(linearWeights->kind);
   plan.activationMethod = activations == ActivationScheme::Uniform ? "uniform"
                           : activations == ActivationScheme::LSQ   ? "lsq"
                           : activations == ActivationScheme::Sign  ? "sign"

@@ -27,8 +27,9 @@ static llvm::Error readMatrix(const llvm::json::Value &value, StringRef path,
   if (!rows)
     return fail(path + ": '" + name + "' must be a list of lists of integers");
   if (rows->empty())
-    return fail(path + ": '" + name + "' is empty (the batch needs at least "
-                                      "one sequence)");
+    return fail(path + ": '" + name +
+                "' is empty (the batch needs at least "
+                "one sequence)");
   if (inputs.batch == 0)
     inputs.batch = rows->size();
   else if (static_cast<int64_t>(rows->size()) != inputs.batch)
@@ -84,9 +85,8 @@ llvm::Expected<ModelInputs> binq::model::parseModelInputs(StringRef jsonText,
     return std::move(error);
   size_t count = inputs.inputIds.size();
   if (const llvm::json::Value *mask = object->get("attention_mask")) {
-    if (auto error =
-            readMatrix(*mask, path, "attention_mask", inputs,
-                       inputs.attentionMask))
+    if (auto error = readMatrix(*mask, path, "attention_mask", inputs,
+                                inputs.attentionMask))
       return std::move(error);
   } else {
     inputs.attentionMask.assign(count, 1);
@@ -120,8 +120,8 @@ llvm::Error binq::model::validateModelInputs(const ModelInputs &inputs,
   };
   if (auto error = check("input_ids", inputs.inputIds, 0, vocabSize))
     return error;
-  if (auto error = check("token_type_ids", inputs.tokenTypeIds, 0,
-                         typeVocabSize))
+  if (auto error =
+          check("token_type_ids", inputs.tokenTypeIds, 0, typeVocabSize))
     return error;
   return check("attention_mask", inputs.attentionMask, 0, 2);
 }

@@ -33,8 +33,7 @@ bool gatherRows(const float *table, int64_t rows, int64_t cols,
 }
 
 std::vector<float> layerNorm(const float *x, int64_t rows, int64_t cols,
-                             const float *gamma, const float *beta,
-                             float eps) {
+                             const float *gamma, const float *beta, float eps) {
   std::vector<float> y(rows * cols);
   for (int64_t r = 0; r < rows; ++r) {
     const float *row = x + r * cols;
@@ -117,7 +116,8 @@ std::vector<float> attentionContext(const float *probs, const float *v,
           const float *p = probs + ((b * heads + h) * seq + i) * seq;
           double sum = 0.0;
           for (int64_t j = 0; j < seq; ++j)
-            sum += static_cast<double>(p[j]) * v[(b * seq + j) * width + h * d + c];
+            sum += static_cast<double>(p[j]) *
+                   v[(b * seq + j) * width + h * d + c];
           context[(b * seq + i) * width + h * d + c] = static_cast<float>(sum);
         }
   return context;

@@ -47,9 +47,9 @@ struct ReadOnlyArgumentsPass
         continue;
       for (BlockArgument argument : func.getArguments())
         if (isa<TensorType>(argument.getType()))
-          func.setArgAttr(argument.getArgNumber(),
-                          bufferization::BufferizationDialect::kWritableAttrName,
-                          readOnly);
+          func.setArgAttr(
+              argument.getArgNumber(),
+              bufferization::BufferizationDialect::kWritableAttrName, readOnly);
     }
   }
 };

@@ -29,8 +29,8 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FileUtilities.h"
 #include "llvm/Support/FormatVariadic.h"
-#include "llvm/Support/JSON.h"
 #include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/JSON.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/SourceMgr.h"
@@ -68,10 +68,10 @@ static cl::opt<std::string> recipePath(
              "(\"split\": \"tws\" or {\"adaptive\": {...}}), Linears kept "
              "in float (\"keep_float\"), the report's \"sequence_length\""));
 
-static cl::opt<bool> quiet(
-    "quiet", cl::init(false), cl::cat(category),
-    cl::desc("No progress lines (they are printed only when stderr is a "
-             "terminal anyway)"));
+static cl::opt<bool>
+    quiet("quiet", cl::init(false), cl::cat(category),
+          cl::desc("No progress lines (they are printed only when stderr is a "
+                   "terminal anyway)"));
 
 static cl::opt<std::string> referenceInput(
     "reference-input", cl::init(""), cl::cat(category),
@@ -172,8 +172,8 @@ static void progress(const llvm::Twine &message) {
 /// Writes `text` to -o (or stdout when -o is empty or "-").
 static int writeText(llvm::function_ref<void(llvm::raw_ostream &)> print) {
   std::string error;
-  auto out = openOutputFile(outputPath.empty() ? "-" : outputPath.getValue(),
-                            &error);
+  auto out =
+      openOutputFile(outputPath.empty() ? "-" : outputPath.getValue(), &error);
   if (!out)
     return fail(error);
   print(out->os());
@@ -211,9 +211,9 @@ static int evaluateReference(MLIRContext &context,
   auto asAttr = [&](const std::vector<int32_t> &values) -> Attribute {
     return DenseElementsAttr::get(idsType, llvm::ArrayRef<int32_t>(values));
   };
-  auto results = binq::evaluate(
-      forward, {asAttr(inputs->inputIds), asAttr(inputs->attentionMask),
-                asAttr(inputs->tokenTypeIds)});
+  auto results = binq::evaluate(forward, {asAttr(inputs->inputIds),
+                                          asAttr(inputs->attentionMask),
+                                          asAttr(inputs->tokenTypeIds)});
   if (failed(results))
     return 1;
   std::vector<binq::model::NamedMatrix> outputs;
@@ -297,18 +297,6 @@ static int lowerAndEmit(MLIRContext &context, ModuleOp module,
   return 0;
 }
 
-/// True when MODEL_DIR holds a weights file (otherwise only its config can
-/// be reported on).
-static bool hasWeights(llvm::StringRef modelDir) {
-  for (llvm::StringRef name : {"model.safetensors", "pytorch_model.bin"}) {
-    llvm::SmallString<256> path(modelDir);
-    llvm::sys::path::append(path, name);
-    if (llvm::sys::fs::exists(path))
-      return true;
-  }
-  return false;
-}
-
 /// True for BART/TBT configs (reported on, not compiled).
 static bool isBartConfig(llvm::StringRef configPath) {
   llvm::Expected<std::string> text = readFile(configPath);
@@ -328,7 +316,8 @@ static int compileModel(MLIRContext &context, llvm::StringRef modelDir) {
   llvm::SmallString<128> configPath(modelDir);
   llvm::sys::path::append(configPath, "config.json");
   if (reportOnly && outputPath.empty() && referenceInput.empty() &&
-      (!hasWeights(modelDir) || isBartConfig(configPath)))
+      (binq::model::findWeightsFile(modelDir).empty() ||
+       isBartConfig(configPath)))
     return printModelReport(configPath);
   progress("reading " + modelDir);
   auto loaded = binq::model::loadBert(modelDir, recipePath);
@@ -347,10 +336,9 @@ static int compileModel(MLIRContext &context, llvm::StringRef modelDir) {
     return evaluateReference(context, *loaded);
   if (outputPath.empty())
     return reportOnly ? 0 : fail("-o is required");
-  auto module = binq::model::buildBert(context, *loaded, std::nullopt,
-                                       [](llvm::StringRef step) {
-                                         progress("building " + step);
-                                       });
+  auto module = binq::model::buildBert(
+      context, *loaded, std::nullopt,
+      [](llvm::StringRef step) { progress("building " + step); });
   if (!module)
     return fail(llvm::toString(module.takeError()));
   return lowerAndEmit(context, **module, binq::model::recipePipeline(m));
@@ -398,8 +386,8 @@ int main(int argc, char **argv) {
   if (llvm::sys::fs::is_directory(inputPath))
     return compileModel(context, inputPath);
   if (!referenceInput.empty())
-    return fail("--reference-input needs a model directory, not '" +
-                inputPath + "'");
+    return fail("--reference-input needs a model directory, not '" + inputPath +
+                "'");
   if (reportOnly) {
     if (llvm::sys::path::filename(inputPath) == "config.json")
       return printModelReport(inputPath);

@@ -50,7 +50,8 @@ public:
     return result;
   }
 
-  llvm::Expected<int64_t> positiveOr(llvm::StringRef field, int64_t fallback) const {
+  llvm::Expected<int64_t> positiveOr(llvm::StringRef field,
+                                     int64_t fallback) const {
     if (!has(field) || object.get(field)->kind() == llvm::json::Value::Null)
       return fallback;
     return positive(field);
@@ -77,7 +78,8 @@ public:
   }
 
   /// Reads an integer field that must be one of `allowed`.
-  llvm::Expected<int> bits(llvm::StringRef field, llvm::ArrayRef<int> allowed) const {
+  llvm::Expected<int> bits(llvm::StringRef field,
+                           llvm::ArrayRef<int> allowed) const {
     llvm::Expected<int64_t> result = integer(field);
     if (!result)
       return result.takeError();
@@ -97,7 +99,7 @@ private:
 };
 /// Parses `text` as a JSON object; errors name `path`.
 inline llvm::Expected<llvm::json::Object> parseObject(llvm::StringRef text,
-                                                     llvm::StringRef path) {
+                                                      llvm::StringRef path) {
   llvm::Expected<llvm::json::Value> value = llvm::json::parse(text);
   if (!value)
     return llvm::createStringError(

@@ -55,7 +55,7 @@ struct SplitChoice {
   enum class Kind { None, TWS, Adaptive } kind = Kind::None;
   bool budgetInBytes = true; ///< adaptive: budget counts bytes, else FLOPs
   int64_t budget = 0;        ///< adaptive: extra cost over all-binary
-  std::string sensitivity; ///< adaptive: JSON file of scores, or empty
+  std::string sensitivity;   ///< adaptive: JSON file of scores, or empty
 };
 
 /// Everything the graph builder needs to know about a model.
@@ -86,6 +86,10 @@ struct BertModel {
   /// The size/FLOPs plan of this model (lib/Analysis) for `--report`.
   ModelPlan plan() const;
 };
+
+/// The weights file of a model directory (model.safetensors, else
+/// pytorch_model.bin), or an empty string if it has neither.
+std::string findWeightsFile(llvm::StringRef modelDir);
 
 /// Reads MODEL_DIR/config.json and the weights file (model.safetensors or
 /// pytorch_model.bin), detects the family and geometry, and applies the

@@ -1,6 +1,7 @@
 //===- ModelIO.h - the JSON inputs and outputs of BERT models ---*- C++ -*-===//
 //
-// The contract of `bq-run --input IN.json [--output OUT.json]` (docs/bq-run.md):
+// The contract of `bq-run --input IN.json [--output OUT.json]`
+// (docs/bq-run.md):
 //   IN.json  {"input_ids": [[...]], "attention_mask": [[...]],
 //             "token_type_ids": [[...]]}   (mask and type ids optional)
 //   OUT.json {"logits": [[...]]}  or  {"start_logits": ..., "end_logits": ...}

@@ -241,7 +241,6 @@ std::vector<bool> solveKnapsack(const std::vector<double> &utility,
                                 const std::vector<int64_t> &cost,
                                 int64_t budget);
 
-
 //===----------------------------------------------------------------------===//
 // The float parts of a transformer (BERT)
 //===----------------------------------------------------------------------===//
