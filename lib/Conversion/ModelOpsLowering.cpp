@@ -13,8 +13,11 @@
 #include "BinQ/IR/BinQ.h"
 
 #include "BinQ/Conversion/Passes.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Dialect/Math/Transforms/Approximation.h"
 #include "mlir/Dialect/Math/Transforms/Passes.h"
 #include "mlir/Dialect/Utils/StructuredOpsUtils.h"
@@ -355,6 +358,208 @@ struct SoftmaxLowering : OpConversionPattern<SoftmaxOp> {
 // Products
 //===----------------------------------------------------------------------===//
 
+// The float products (Linear, attention scores, attention context) share one
+// register-blocked micro-kernel: for each k it loads NV contiguous vectors of
+// the right operand, broadcasts one element of each of MR left rows, and keeps
+// MR x NV vector accumulators in registers for the whole k loop (the scheme of
+// /work/shared/docs/performance.md). Independent output blocks form an
+// scf.forall, which the runtime may split across threads.
+
+constexpr int64_t kLanes = 16;
+
+VectorType f32Vector(OpBuilder &b) {
+  return VectorType::get({kLanes}, b.getF32Type());
+}
+
+/// acc[r * nv + v] += left(m + r, c) * right(c, v) for c in [0, depth).
+SmallVector<Value>
+fmaTile(ImplicitLocOpBuilder &t, Value m, int64_t rows, Value depth,
+        ArrayRef<Value> init,
+        function_ref<Value(ImplicitLocOpBuilder &, Value, Value)> left,
+        function_ref<Value(ImplicitLocOpBuilder &, Value, int64_t)> right) {
+  int64_t nv = init.size() / rows;
+  auto loop = scf::ForOp::create(
+      t, idx(t, 0), depth, idx(t, 1), init,
+      [&](OpBuilder &kb, Location loc, Value c, ValueRange acc) {
+        ImplicitLocOpBuilder k(loc, kb);
+        SmallVector<Value> columns;
+        for (int64_t v = 0; v < nv; ++v)
+          columns.push_back(right(k, c, v));
+        SmallVector<Value> next;
+        for (int64_t r = 0; r < rows; ++r) {
+          Value scalar = left(k, add(k, m, idx(k, r)), c);
+          Value broadcast =
+              vector::BroadcastOp::create(k, f32Vector(k), scalar);
+          for (int64_t v = 0; v < nv; ++v)
+            next.push_back(vector::FMAOp::create(k, broadcast, columns[v],
+                                                 acc[r * nv + v]));
+        }
+        scf::YieldOp::create(k, next);
+      });
+  return loop.getResults();
+}
+
+/// Runs `tile` over rows [0, count) in tiles of `rowTile` rows and then one
+/// row at a time, threading a tensor through.
+Value forRowTiles(
+    ImplicitLocOpBuilder &b, Value count, int64_t rowTile, Value carried,
+    function_ref<Value(ImplicitLocOpBuilder &, Value, int64_t, Value)> tile) {
+  Value step = idx(b, rowTile);
+  Value mainRows = mul(b, arith::DivUIOp::create(b, count, step), step);
+  auto loopOver = [&](Value from, Value to, int64_t rows, Value init) {
+    return scf::ForOp::create(
+               b, from, to, idx(b, rows), ValueRange{init},
+               [&](OpBuilder &lb, Location loc, Value m, ValueRange iter) {
+                 ImplicitLocOpBuilder t(loc, lb);
+                 scf::YieldOp::create(t, tile(t, m, rows, iter[0]));
+               })
+        .getResult(0);
+  };
+  carried = loopOver(idx(b, 0), mainRows, rowTile, carried);
+  return loopOver(mainRows, count, 1, carried);
+}
+
+/// A fresh result tensor. Not a tensor.empty: CSE would merge it with another
+/// product's, and the second writer would then need a copy of the first.
+Value freshTensor(ImplicitLocOpBuilder &b, RankedTensorType type,
+                  ArrayRef<Value> sizes) {
+  SmallVector<Value> dynamic;
+  for (int64_t d = 0; d < type.getRank(); ++d)
+    if (type.isDynamicDim(d))
+      dynamic.push_back(sizes[d]);
+  return bufferization::AllocTensorOp::create(b, type, dynamic);
+}
+
+/// scf.forall over `count` blocks of `out`; block i is the slice
+/// `offsets(i)` x `sizes` (rank-reduced to `sliceType`), which `body`
+/// fills and returns.
+Value forallBlocks(
+    ImplicitLocOpBuilder &b, Value out, Value count,
+    function_ref<SmallVector<OpFoldResult>(ImplicitLocOpBuilder &, Value)>
+        offsets,
+    ArrayRef<OpFoldResult> sizes, RankedTensorType sliceType,
+    function_ref<Value(ImplicitLocOpBuilder &, Value, Value)> body) {
+  auto forall = scf::ForallOp::create(
+      b, ArrayRef<OpFoldResult>{getAsOpFoldResult(count)}, ValueRange{out},
+      std::nullopt, [&](OpBuilder &fb, Location loc, ValueRange args) {
+        ImplicitLocOpBuilder f(loc, fb);
+        SmallVector<OpFoldResult> at = offsets(f, args[0]);
+        SmallVector<OpFoldResult> strides(sizes.size(), f.getIndexAttr(1));
+        Value slice = tensor::ExtractSliceOp::create(f, sliceType, args[1], at,
+                                                     sizes, strides);
+        slice = body(f, args[0], slice);
+        auto terminator = scf::InParallelOp::create(f);
+        OpBuilder::InsertionGuard guard(f);
+        f.setInsertionPointToStart(terminator.getBody());
+        tensor::ParallelInsertSliceOp::create(f, slice, args[1], at, sizes,
+                                              strides);
+      });
+  return forall.getResult(0);
+}
+
+Value readVector(ImplicitLocOpBuilder &b, Value source, ValueRange indices,
+                 bool inBounds) {
+  auto type = cast<ShapedType>(source.getType());
+  Type element = type.getElementType();
+  Value padding = element.isF32()
+                      ? f32Const(b, 0.0f)
+                      : arith::ConstantIntOp::create(b, element, 0).getResult();
+  return vector::TransferReadOp::create(
+      b, VectorType::get({kLanes}, element), source, indices, padding,
+      ArrayRef<bool>{inBounds});
+}
+
+Value writeVector(ImplicitLocOpBuilder &b, Value vector, Value dest,
+                  ValueRange indices, bool inBounds) {
+  return vector::TransferWriteOp::create(b, vector, dest, indices,
+                                         ArrayRef<bool>{inBounds})
+      .getResult();
+}
+
+/// Y[M, N] = X[M, K] * W[N, K]^T + bias with W packed at compile time into
+/// panels of NR columns, k-major inside a panel ([N / NR][K][NR]).
+struct FloatPanelGemm {
+  /// 8 x 2 accumulators + 2 weight vectors + 1 broadcast fit the 32 zmm
+  /// registers of AVX-512 with room to spare.
+  static constexpr int64_t kRowTile = 8;
+
+  /// Columns per panel for N, or 0 when N is not a multiple of kLanes (the
+  /// tiny classifier heads), which take the plain loop instead.
+  static int64_t panelWidth(int64_t n) {
+    if (n % (2 * kLanes) == 0)
+      return 2 * kLanes;
+    return n % kLanes == 0 ? kLanes : 0;
+  }
+
+  static Value packWeights(ImplicitLocOpBuilder &b, ArrayRef<float> weights,
+                           int64_t n, int64_t k, int64_t nr) {
+    std::vector<float> panels(n * k);
+    for (int64_t col = 0; col < n; ++col)
+      for (int64_t c = 0; c < k; ++c)
+        panels[((col / nr) * k + c) * nr + col % nr] = weights[col * k + c];
+    auto type = RankedTensorType::get({n * k}, b.getF32Type());
+    return arith::ConstantOp::create(
+        b, type, DenseElementsAttr::get(type, ArrayRef<float>(panels)));
+  }
+
+  static Value emit(ImplicitLocOpBuilder &b, Value x, Value panels, Value bias,
+                    int64_t k, int64_t nr, RankedTensorType resultType) {
+    int64_t n = resultType.getDimSize(1), nv = nr / kLanes;
+    Value rows = dimOf(b, x, 0);
+    Value out = freshTensor(b, resultType, {rows, idx(b, n)});
+    auto sliceType = RankedTensorType::get({resultType.getDimSize(0), nr},
+                                           b.getF32Type());
+    return forallBlocks(
+        b, out, idx(b, n / nr),
+        [&](ImplicitLocOpBuilder &f, Value panel) {
+          return SmallVector<OpFoldResult>{f.getIndexAttr(0),
+                                           mul(f, panel, idx(f, nr))};
+        },
+        {getAsOpFoldResult(rows), b.getIndexAttr(nr)}, sliceType,
+        [&](ImplicitLocOpBuilder &f, Value panel, Value slice) {
+          Value col0 = mul(f, panel, idx(f, nr));
+          Value panelBase = mul(f, panel, idx(f, k * nr));
+          return forRowTiles(
+              f, rows, kRowTile, slice,
+              [&](ImplicitLocOpBuilder &t, Value m, int64_t tileRows,
+                  Value slice) {
+                SmallVector<Value> start;
+                for (int64_t v = 0; v < nv; ++v)
+                  start.push_back(
+                      bias ? readVector(t, bias,
+                                        {add(t, col0, idx(t, v * kLanes))},
+                                        true)
+                           : arith::ConstantOp::create(
+                                 t, f32Vector(t),
+                                 DenseElementsAttr::get(f32Vector(t), 0.0f))
+                                 .getResult());
+                SmallVector<Value> init;
+                for (int64_t r = 0; r < tileRows; ++r)
+                  init.append(start);
+                SmallVector<Value> acc = fmaTile(
+                    t, m, tileRows, idx(t, k), init,
+                    [&](ImplicitLocOpBuilder &kb, Value row, Value c) {
+                      return tensor::ExtractOp::create(kb, x,
+                                                       ValueRange{row, c})
+                          .getResult();
+                    },
+                    [&](ImplicitLocOpBuilder &kb, Value c, int64_t v) {
+                      Value at = add(kb, add(kb, panelBase,
+                                             mul(kb, c, idx(kb, nr))),
+                                     idx(kb, v * kLanes));
+                      return readVector(kb, panels, {at}, true);
+                    });
+                for (int64_t r = 0; r < tileRows; ++r)
+                  for (int64_t v = 0; v < nv; ++v)
+                    slice = writeVector(
+                        t, acc[r * nv + v], slice,
+                        {add(t, m, idx(t, r)), idx(t, v * kLanes)}, true);
+                return slice;
+              });
+        });
+  }
+};
+
 struct DenseLowering : OpConversionPattern<DenseOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult
@@ -364,12 +569,23 @@ struct DenseLowering : OpConversionPattern<DenseOp> {
     Value x = adaptor.getInput();
     auto weightType = op.getWeight().getType();
     int64_t n = weightType.getDimSize(0), k = weightType.getDimSize(1);
-    // The weight is used as [K, N] so that the innermost loop runs along
-    // contiguous output columns; a constant weight is transposed here.
-    Value weightT;
     DenseElementsAttr weights;
-    if (matchPattern(adaptor.getWeight(), m_Constant(&weights)) &&
-        !ShapedType::isDynamic(n) && !ShapedType::isDynamic(k)) {
+    bool constantWeight =
+        matchPattern(adaptor.getWeight(), m_Constant(&weights)) &&
+        !ShapedType::isDynamic(n) && !ShapedType::isDynamic(k);
+    if (constantWeight && FloatPanelGemm::panelWidth(n)) {
+      int64_t nr = FloatPanelGemm::panelWidth(n);
+      Value panels =
+          FloatPanelGemm::packWeights(b, readFloats(weights), n, k, nr);
+      rewriter.replaceOp(op, FloatPanelGemm::emit(b, x, panels,
+                                                  adaptor.getBias(), k, nr,
+                                                  op.getType()));
+      return success();
+    }
+    // Otherwise the weight is used as [K, N] so that the innermost loop runs
+    // along contiguous output columns; a constant weight is transposed here.
+    Value weightT;
+    if (constantWeight) {
       std::vector<float> values = readFloats(weights), transposed(n * k);
       for (int64_t r = 0; r < n; ++r)
         for (int64_t c = 0; c < k; ++c)
@@ -410,6 +626,10 @@ struct DenseLowering : OpConversionPattern<DenseOp> {
   }
 };
 
+/// Rows per micro-tile for NV accumulator vectors per row: at most 24
+/// accumulators, so operands and a broadcast still fit 32 zmm registers.
+int64_t rowTileFor(int64_t nv) { return std::max<int64_t>(1, std::min<int64_t>(8, 24 / nv)); }
+
 struct AttentionScoresLowering : OpConversionPattern<AttentionScoresOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult
@@ -423,33 +643,109 @@ struct AttentionScoresLowering : OpConversionPattern<AttentionScoresOp> {
     int64_t d = width / heads;
     Value mask = adaptor.getMask();
     Value batch = dimOf(b, mask, 0), seq = dimOf(b, mask, 1);
-    Value q = expandTokens(b, adaptor.getQueries(), batch, seq, heads, d);
-    Value k = expandTokens(b, adaptor.getKeys(), batch, seq, heads, d);
-    // Loops (b, h, i, j, c): dot[b, h, i, j] += q[b, i, h, c] * k[b, j, h, c].
-    Value dots =
-        generic(b, {q, k}, filled(b, {batch, idx(b, heads), seq, seq}, 0.0f),
-                {map(b, 5, {0, 2, 1, 4}), map(b, 5, {0, 3, 1, 4}),
-                 map(b, 5, {0, 1, 2, 3})},
-                {kPar, kPar, kPar, kPar, kRed},
-                [](OpBuilder &nb, Location loc, ValueRange args) -> Value {
-                  Value product =
-                      arith::MulFOp::create(nb, loc, args[0], args[1]);
-                  return arith::AddFOp::create(nb, loc, args[2], product);
-                });
-    float root = static_cast<float>(std::sqrt(static_cast<double>(d)));
-    Value result = generic(
-        b, {dots, mask},
-        empty(b, {batch, idx(b, heads), seq, seq}, b.getF32Type()),
-        {map(b, 4, {0, 1, 2, 3}), map(b, 4, {0, 3}), map(b, 4, {0, 1, 2, 3})},
-        {kPar, kPar, kPar, kPar},
-        [&](OpBuilder &nb, Location loc, ValueRange args) -> Value {
+    Value queries = adaptor.getQueries(), keys = adaptor.getKeys();
+    // keysT[b, h, c, j] = k[b*S + j, h*d + c]: the right operand, contiguous
+    // along the keys, so a vector of it is 16 keys.
+    Value keysT = generic(
+        b, {}, empty(b, {batch, idx(b, heads), idx(b, d), seq}, b.getF32Type()),
+        {map(b, 4, {0, 1, 2, 3})}, {kPar, kPar, kPar, kPar},
+        [&](OpBuilder &nb, Location loc, ValueRange) -> Value {
           ImplicitLocOpBuilder w(loc, nb);
-          Value scaled = arith::DivFOp::create(w, args[0], f32Const(w, root));
-          Value keep = arith::SIToFPOp::create(w, w.getF32Type(), args[1]);
-          Value masked = arith::MulFOp::create(
-              w, arith::SubFOp::create(w, f32Const(w, 1.0f), keep),
-              f32Const(w, -10000.0f));
-          return arith::AddFOp::create(w, scaled, masked);
+          Value row = add(w, mul(w, index(w, loc, 0), seq), index(w, loc, 3));
+          Value col =
+              add(w, mul(w, index(w, loc, 1), idx(w, d)), index(w, loc, 2));
+          return tensor::ExtractOp::create(w, keys, ValueRange{row, col});
+        });
+    RankedTensorType resultType = op.getType();
+    Value out =
+        freshTensor(b, resultType, {batch, idx(b, heads), seq, seq});
+    auto sliceType = RankedTensorType::get(
+        {resultType.getDimSize(2), resultType.getDimSize(3)}, b.getF32Type());
+    float root = static_cast<float>(std::sqrt(static_cast<double>(d)));
+    constexpr int64_t nv = 2, keysPerPanel = nv * kLanes;
+    Value result = forallBlocks(
+        b, out, mul(b, batch, idx(b, heads)),
+        [&](ImplicitLocOpBuilder &f, Value bh) {
+          return SmallVector<OpFoldResult>{
+              arith::DivUIOp::create(f, bh, idx(f, heads)).getResult(),
+              arith::RemUIOp::create(f, bh, idx(f, heads)).getResult(),
+              f.getIndexAttr(0), f.getIndexAttr(0)};
+        },
+        {b.getIndexAttr(1), b.getIndexAttr(1), getAsOpFoldResult(seq),
+         getAsOpFoldResult(seq)},
+        sliceType,
+        [&](ImplicitLocOpBuilder &f, Value bh, Value slice) {
+          Value item = arith::DivUIOp::create(f, bh, idx(f, heads));
+          Value head = arith::RemUIOp::create(f, bh, idx(f, heads));
+          Value firstToken = mul(f, item, seq);
+          Value firstCol = mul(f, head, idx(f, d));
+          // Panels of 32 keys; the last one is partial, so its reads and
+          // writes are masked (not in bounds).
+          auto panels = scf::ForOp::create(
+              f, idx(f, 0), seq, idx(f, keysPerPanel), ValueRange{slice},
+              [&](OpBuilder &pb, Location loc, Value j0, ValueRange iter) {
+                ImplicitLocOpBuilder p(loc, pb);
+                // BERT's additive mask term, (1 - mask[b, j]) * -10000.
+                SmallVector<Value> maskTerms;
+                for (int64_t v = 0; v < nv; ++v) {
+                  Value keep = arith::SIToFPOp::create(
+                      p, f32Vector(p),
+                      readVector(p, mask,
+                                 {item, add(p, j0, idx(p, v * kLanes))},
+                                 false));
+                  Value ones = arith::ConstantOp::create(
+                      p, f32Vector(p),
+                      DenseElementsAttr::get(f32Vector(p), 1.0f));
+                  Value big = arith::ConstantOp::create(
+                      p, f32Vector(p),
+                      DenseElementsAttr::get(f32Vector(p), -10000.0f));
+                  maskTerms.push_back(arith::MulFOp::create(
+                      p, arith::SubFOp::create(p, ones, keep), big));
+                }
+                Value rootVec = arith::ConstantOp::create(
+                    p, f32Vector(p), DenseElementsAttr::get(f32Vector(p), root));
+                Value filled = forRowTiles(
+                    p, seq, rowTileFor(nv), iter[0],
+                    [&](ImplicitLocOpBuilder &t, Value m, int64_t rows,
+                        Value slice) {
+                      SmallVector<Value> init(
+                          rows * nv, arith::ConstantOp::create(
+                                         t, f32Vector(t),
+                                         DenseElementsAttr::get(f32Vector(t),
+                                                                0.0f)));
+                      SmallVector<Value> acc = fmaTile(
+                          t, m, rows, idx(t, d), init,
+                          [&](ImplicitLocOpBuilder &kb, Value row, Value c) {
+                            return tensor::ExtractOp::create(
+                                       kb, queries,
+                                       ValueRange{add(kb, firstToken, row),
+                                                  add(kb, firstCol, c)})
+                                .getResult();
+                          },
+                          [&](ImplicitLocOpBuilder &kb, Value c, int64_t v) {
+                            return readVector(
+                                kb, keysT,
+                                {item, head, c,
+                                 add(kb, j0, idx(kb, v * kLanes))},
+                                false);
+                          });
+                      for (int64_t r = 0; r < rows; ++r)
+                        for (int64_t v = 0; v < nv; ++v) {
+                          Value scaled = arith::DivFOp::create(
+                              t, acc[r * nv + v], rootVec);
+                          Value y =
+                              arith::AddFOp::create(t, scaled, maskTerms[v]);
+                          slice = writeVector(
+                              t, y, slice,
+                              {add(t, m, idx(t, r)),
+                               add(t, j0, idx(t, v * kLanes))},
+                              false);
+                        }
+                      return slice;
+                    });
+                scf::YieldOp::create(p, filled);
+              });
+          return panels.getResult(0);
         });
     rewriter.replaceOp(op, result);
     return success();
@@ -468,11 +764,77 @@ struct AttentionContextLowering : OpConversionPattern<AttentionContextOp> {
     if (ShapedType::isDynamic(heads) || ShapedType::isDynamic(width))
       return rewriter.notifyMatchFailure(op, "dynamic heads or width");
     int64_t d = width / heads;
-    Value probs = adaptor.getProbs();
+    Value probs = adaptor.getProbs(), values = adaptor.getValues();
     Value batch = dimOf(b, probs, 0), seq = dimOf(b, probs, 2);
-    auto valuesType = op.getValues().getType();
-    // The [B, S] sizes come from the probabilities, [batch, heads, seq, seq].
-    Value v = expandTokens(b, adaptor.getValues(), batch, seq, heads, d);
+    if (d % kLanes != 0) {
+      rewriter.replaceOp(op, contextLoops(b, op, probs, values, batch, seq,
+                                          heads, d));
+      return success();
+    }
+    // Per (item, head): ctx[S, d] = probs[S, S] * v[S, d], where a row of v
+    // is d contiguous floats of the value token matrix: no packing needed.
+    int64_t nv = d / kLanes;
+    RankedTensorType resultType = op.getType();
+    Value out =
+        freshTensor(b, resultType, {mul(b, batch, seq), idx(b, width)});
+    auto sliceType = RankedTensorType::get({ShapedType::kDynamic, d},
+                                           b.getF32Type());
+    Value result = forallBlocks(
+        b, out, mul(b, batch, idx(b, heads)),
+        [&](ImplicitLocOpBuilder &f, Value bh) {
+          Value item = arith::DivUIOp::create(f, bh, idx(f, heads));
+          Value head = arith::RemUIOp::create(f, bh, idx(f, heads));
+          return SmallVector<OpFoldResult>{mul(f, item, seq),
+                                           mul(f, head, idx(f, d))};
+        },
+        {getAsOpFoldResult(seq), b.getIndexAttr(d)}, sliceType,
+        [&](ImplicitLocOpBuilder &f, Value bh, Value slice) {
+          Value item = arith::DivUIOp::create(f, bh, idx(f, heads));
+          Value head = arith::RemUIOp::create(f, bh, idx(f, heads));
+          Value firstToken = mul(f, item, seq);
+          Value firstCol = mul(f, head, idx(f, d));
+          return forRowTiles(
+              f, seq, rowTileFor(nv), slice,
+              [&](ImplicitLocOpBuilder &t, Value m, int64_t rows,
+                  Value slice) {
+                SmallVector<Value> init(
+                    rows * nv,
+                    arith::ConstantOp::create(
+                        t, f32Vector(t),
+                        DenseElementsAttr::get(f32Vector(t), 0.0f)));
+                SmallVector<Value> acc = fmaTile(
+                    t, m, rows, seq, init,
+                    [&](ImplicitLocOpBuilder &kb, Value row, Value j) {
+                      return tensor::ExtractOp::create(
+                                 kb, probs, ValueRange{item, head, row, j})
+                          .getResult();
+                    },
+                    [&](ImplicitLocOpBuilder &kb, Value j, int64_t v) {
+                      return readVector(
+                          kb, values,
+                          {add(kb, firstToken, j),
+                           add(kb, firstCol, idx(kb, v * kLanes))},
+                          true);
+                    });
+                for (int64_t r = 0; r < rows; ++r)
+                  for (int64_t v = 0; v < nv; ++v)
+                    slice = writeVector(t, acc[r * nv + v], slice,
+                                        {add(t, m, idx(t, r)),
+                                         idx(t, v * kLanes)},
+                                        true);
+                return slice;
+              });
+        });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+
+  /// Plain loops for head widths that are not a multiple of the vector
+  /// width.
+  static Value contextLoops(ImplicitLocOpBuilder &b, AttentionContextOp op,
+                            Value probs, Value values, Value batch, Value seq,
+                            int64_t heads, int64_t d) {
+    Value v = expandTokens(b, values, batch, seq, heads, d);
     // Loops (b, i, h, j, c): ctx[b, i, h, c] += p[b, h, i, j] * v[b, j, h, c].
     Value context = generic(
         b, {probs, v}, filled(b, {batch, seq, idx(b, heads), idx(b, d)}, 0.0f),
@@ -483,11 +845,9 @@ struct AttentionContextLowering : OpConversionPattern<AttentionContextOp> {
           Value product = arith::MulFOp::create(nb, loc, args[0], args[1]);
           return arith::AddFOp::create(nb, loc, args[2], product);
         });
-    Value result = tensor::CollapseShapeOp::create(
-        b, valuesType, context,
+    return tensor::CollapseShapeOp::create(
+        b, op.getValues().getType(), context,
         SmallVector<ReassociationIndices>{{0, 1}, {2, 3}});
-    rewriter.replaceOp(op, result);
-    return success();
   }
 };
 
