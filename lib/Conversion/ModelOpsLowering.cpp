@@ -191,6 +191,13 @@ struct PositionIdsLowering : OpConversionPattern<PositionIdsOp> {
 // Normalization and activations
 //===----------------------------------------------------------------------===//
 
+/// Float sums whose order may change, so that LLVM vectorizes the loop: the
+/// reference accumulates in double, and the float32 rounding of any order is
+/// far inside the tolerance the model tests allow.
+arith::FastMathFlags reassociable() {
+  return arith::FastMathFlags::reassoc | arith::FastMathFlags::contract;
+}
+
 /// Row sums of f(x) over the last dimension of a [rows, cols] matrix.
 Value rowSums(ImplicitLocOpBuilder &b, Value x, Value extra,
               function_ref<Value(OpBuilder &, Location, Value, Value)> term) {
@@ -205,7 +212,8 @@ Value rowSums(ImplicitLocOpBuilder &b, Value x, Value extra,
   return generic(b, inputs, filled(b, {rows}, 0.0f), maps, {kPar, kRed},
                  [&](OpBuilder &nb, Location loc, ValueRange args) -> Value {
                    Value t = term(nb, loc, args[0], extra ? args[1] : Value());
-                   return arith::AddFOp::create(nb, loc, args.back(), t);
+                   return arith::AddFOp::create(nb, loc, args.back(), t,
+                                                reassociable());
                  });
 }
 
@@ -342,7 +350,8 @@ struct SoftmaxLowering : OpConversionPattern<SoftmaxOp> {
     Value sums =
         generic(b, {exps}, filled(b, rowSizes, 0.0f), {full, row}, reduce,
                 [&](OpBuilder &nb, Location loc, ValueRange args) -> Value {
-                  return arith::AddFOp::create(nb, loc, args[0], args[1]);
+                  return arith::AddFOp::create(nb, loc, args[0], args[1],
+                                               reassociable());
                 });
     Value result = generic(
         b, {exps, sums}, empty(b, sizes, b.getF32Type()), {full, row, full},
@@ -752,6 +761,342 @@ struct AttentionScoresLowering : OpConversionPattern<AttentionScoresOp> {
   }
 };
 
+/// The float input of `dequantize(quantize(x))` when the quantizer is the
+/// 1-bit sign (codes +-1, scale 1, so the dequantized value is exactly
+/// sign(x) with sign(0) = +1).
+Value signInput(Value value) {
+  auto dequantize = value.getDefiningOp<DequantizeOp>();
+  if (!dequantize)
+    return {};
+  auto quantize = dequantize.getCodes().getDefiningOp<QuantizeOp>();
+  if (!quantize || dequantize.getScales() != quantize.getScales() ||
+      quantize.getSpec().kind != ref::QuantizerKind::Sign)
+    return {};
+  return quantize.getInput();
+}
+
+/// BiBERT's Bi-Attention, `attention_context(bool(attention_scores(sign q,
+/// sign k, mask)), sign v)`, computed on bits instead of float products:
+///   dot[i, j] = d - 2 * popcount(qbits[i] ^ kbits[j])     (exact integers)
+///   p[i, j]   = dot / sqrt(d) + (1 - mask[j]) * -10000 > 0 (>= 0 if not
+///               strict), the float test of the reference, on 16 keys at once
+///   ctx[i, c] = popcount(p[i]) - 2 * popcount(p[i] & vneg[c])
+/// where bit j of p[i] and of vneg[c] runs over the keys. Every value is an
+/// exact integer, so the result equals the float products bit for bit.
+struct BinaryAttention {
+  ImplicitLocOpBuilder &b;
+  Value q, k, v, mask;
+  int64_t heads, d;
+  bool strict;
+
+  /// i64 words per row of d sign bits and vectors of 16 floats per row.
+  int64_t words() const { return (d + 63) / 64; }
+
+  static constexpr int64_t kWordLanes = 16;
+
+  VectorType wordVector() {
+    return VectorType::get({kWordLanes}, b.getI64Type());
+  }
+
+  Value splat(ImplicitLocOpBuilder &w, Type vectorType, Attribute value) {
+    return arith::ConstantOp::create(
+        w, vectorType,
+        DenseElementsAttr::get(cast<ShapedType>(vectorType), value));
+  }
+
+  /// A vector<16xi1> as the low 16 bits of an i64.
+  Value bitsOf(ImplicitLocOpBuilder &w, Value predicate) {
+    Value packed = vector::BitCastOp::create(
+        w, VectorType::get({1}, w.getI16Type()), predicate);
+    Value bits = vector::ExtractOp::create(w, packed, ArrayRef<int64_t>{0});
+    return arith::ExtUIOp::create(w, w.getI64Type(), bits);
+  }
+
+  /// Sign bits (1 = negative) of columns [col0 + 64 w, col0 + min(d, 64 w +
+  /// 64)) of row `row` of a token matrix.
+  Value signWord(ImplicitLocOpBuilder &w, Value x, Value row, Value col0,
+                 int64_t word) {
+    Value result = i64Const(w, 0);
+    for (int64_t chunk = 0; chunk < 4; ++chunk) {
+      int64_t first = word * 64 + chunk * kLanes;
+      if (first >= d)
+        break;
+      Value values =
+          readVector(w, x, {row, add(w, col0, idx(w, first))}, false);
+      Value negative = arith::CmpFOp::create(
+          w, arith::CmpFPredicate::OLT, values,
+          splat(w, f32Vector(w), w.getF32FloatAttr(0.0f)));
+      if (int64_t valid = d - first; valid < kLanes) {
+        // Lanes past the head belong to the next head: drop them.
+        SmallVector<bool> keep(kLanes, false);
+        for (int64_t lane = 0; lane < valid; ++lane)
+          keep[lane] = true;
+        auto maskType = VectorType::get({kLanes}, w.getI1Type());
+        negative = arith::AndIOp::create(
+            w, negative,
+            arith::ConstantOp::create(
+                w, maskType, DenseElementsAttr::get(maskType, keep)));
+      }
+      Value bits = arith::ShLIOp::create(w, bitsOf(w, negative),
+                                         i64Const(w, chunk * kLanes));
+      result = arith::OrIOp::create(w, result, bits);
+    }
+    return result;
+  }
+
+  /// A tensor filled by `for i < count, for e < inner: t[at(i, e)] = f(i, e)`.
+  Value fill(ImplicitLocOpBuilder &w, Value init, Value count, int64_t inner,
+             function_ref<SmallVector<Value>(ImplicitLocOpBuilder &, Value,
+                                             int64_t)>
+                 at,
+             function_ref<Value(ImplicitLocOpBuilder &, Value, int64_t)> f) {
+    return scf::ForOp::create(
+               w, idx(w, 0), count, idx(w, 1), ValueRange{init},
+               [&](OpBuilder &lb, Location loc, Value i, ValueRange iter) {
+                 ImplicitLocOpBuilder l(loc, lb);
+                 Value t = iter[0];
+                 for (int64_t e = 0; e < inner; ++e) {
+                   Value value = f(l, i, e);
+                   SmallVector<Value> indices = at(l, i, e);
+                   t = isa<VectorType>(value.getType())
+                           ? writeVector(l, value, t, indices, true)
+                           : tensor::InsertOp::create(l, value, t, indices)
+                                 .getResult();
+                 }
+                 scf::YieldOp::create(l, t);
+               })
+        .getResult(0);
+  }
+
+  Value emit(RankedTensorType resultType, Value batch, Value seq) {
+    int64_t width = heads * d, nw = words();
+    Type i64 = b.getI64Type();
+    Value out =
+        freshTensor(b, resultType, {mul(b, batch, seq), idx(b, width)});
+    auto sliceType = RankedTensorType::get({ShapedType::kDynamic, d},
+                                           b.getF32Type());
+    float root = static_cast<float>(std::sqrt(static_cast<double>(d)));
+    return forallBlocks(
+        b, out, mul(b, batch, idx(b, heads)),
+        [&](ImplicitLocOpBuilder &f, Value bh) {
+          Value item = arith::DivUIOp::create(f, bh, idx(f, heads));
+          Value head = arith::RemUIOp::create(f, bh, idx(f, heads));
+          return SmallVector<OpFoldResult>{mul(f, item, seq),
+                                           mul(f, head, idx(f, d))};
+        },
+        {getAsOpFoldResult(seq), b.getIndexAttr(d)}, sliceType,
+        [&](ImplicitLocOpBuilder &f, Value bh, Value slice) {
+          Value item = arith::DivUIOp::create(f, bh, idx(f, heads));
+          Value head = arith::RemUIOp::create(f, bh, idx(f, heads));
+          Value firstToken = mul(f, item, seq);
+          Value firstCol = mul(f, head, idx(f, d));
+          Value keyWords = arith::CeilDivUIOp::create(f, seq, idx(f, 64));
+          // Query bits [S][nw]; key bits word-major [nw][S], so that 16
+          // consecutive keys are one vector load.
+          Value qBits = fill(
+              f, tensor::EmptyOp::create(f, ArrayRef<OpFoldResult>{seq, f.getIndexAttr(nw)}, i64),
+              seq, nw,
+              [&](ImplicitLocOpBuilder &, Value i, int64_t w) {
+                return SmallVector<Value>{i, idx(f, w)};
+              },
+              [&](ImplicitLocOpBuilder &l, Value i, int64_t w) {
+                return signWord(l, q, add(l, firstToken, i), firstCol, w);
+              });
+          Value kBits = fill(
+              f, tensor::EmptyOp::create(f, ArrayRef<OpFoldResult>{f.getIndexAttr(nw), seq}, i64),
+              seq, nw,
+              [&](ImplicitLocOpBuilder &, Value j, int64_t w) {
+                return SmallVector<Value>{idx(f, w), j};
+              },
+              [&](ImplicitLocOpBuilder &l, Value j, int64_t w) {
+                return signWord(l, k, add(l, firstToken, j), firstCol, w);
+              });
+          // Value sign bits by column: bit (j % 64) of vNeg[j / 64][c].
+          int64_t columnVectors = d / kWordLanes;
+          Value vNeg = fill(
+              f, tensor::EmptyOp::create(f, ArrayRef<OpFoldResult>{keyWords, f.getIndexAttr(d)}, i64),
+              keyWords, columnVectors,
+              [&](ImplicitLocOpBuilder &l, Value jw, int64_t cv) {
+                return SmallVector<Value>{jw, idx(l, cv * kWordLanes)};
+              },
+              [&](ImplicitLocOpBuilder &l, Value jw, int64_t cv) {
+                Value j0 = mul(l, jw, idx(l, 64));
+                Value last = arith::MinUIOp::create(
+                    l, idx(l, 64), arith::SubIOp::create(l, seq, j0));
+                Value zero = splat(l, wordVector(), l.getI64IntegerAttr(0));
+                return scf::ForOp::create(
+                           l, idx(l, 0), last, idx(l, 1), ValueRange{zero},
+                           [&](OpBuilder &ib, Location loc, Value jj,
+                               ValueRange acc) {
+                             ImplicitLocOpBuilder in(loc, ib);
+                             Value values = readVector(
+                                 in, v,
+                                 {add(in, firstToken, add(in, j0, jj)),
+                                  add(in, firstCol,
+                                      idx(in, cv * kWordLanes))},
+                                 true);
+                             Value negative = arith::CmpFOp::create(
+                                 in, arith::CmpFPredicate::OLT, values,
+                                 splat(in, f32Vector(in),
+                                       in.getF32FloatAttr(0.0f)));
+                             Value shift = vector::BroadcastOp::create(
+                                 in, wordVector(),
+                                 arith::IndexCastOp::create(in, in.getI64Type(),
+                                                            jj));
+                             Value bit = arith::ShLIOp::create(
+                                 in,
+                                 splat(in, wordVector(),
+                                       in.getI64IntegerAttr(1)),
+                                 shift);
+                             Value set = arith::SelectOp::create(
+                                 in, negative, bit,
+                                 splat(in, wordVector(),
+                                       in.getI64IntegerAttr(0)));
+                             scf::YieldOp::create(
+                                 in, ValueRange{arith::OrIOp::create(
+                                         in, acc[0], set)});
+                           })
+                    .getResult(0);
+              });
+          // Attention map bits p[i][j / 64], 16 keys per step; keys past S
+          // read 0 as their mask, so their bit is 0.
+          Value pBits = tensor::EmptyOp::create(
+              f, ArrayRef<OpFoldResult>{seq, keyWords}, i64);
+          pBits = scf::ForOp::create(
+                      f, idx(f, 0), seq, idx(f, 1), ValueRange{pBits},
+                      [&](OpBuilder &ib, Location loc, Value i,
+                          ValueRange iter) {
+                        ImplicitLocOpBuilder in(loc, ib);
+                        SmallVector<Value> query;
+                        for (int64_t w = 0; w < nw; ++w)
+                          query.push_back(vector::BroadcastOp::create(
+                              in, wordVector(),
+                              tensor::ExtractOp::create(
+                                  in, qBits, ValueRange{i, idx(in, w)})));
+                        auto words = scf::ForOp::create(
+                            in, idx(in, 0), keyWords, idx(in, 1), iter,
+                            [&](OpBuilder &wb, Location wloc, Value jw,
+                                ValueRange wIter) {
+                              ImplicitLocOpBuilder ww(wloc, wb);
+                              Value word = i64Const(ww, 0);
+                              for (int64_t chunk = 0; chunk < 4; ++chunk) {
+                                Value j0 = add(ww, mul(ww, jw, idx(ww, 64)),
+                                               idx(ww, chunk * kWordLanes));
+                                Value mismatches =
+                                    splat(ww, wordVector(),
+                                          ww.getI64IntegerAttr(0));
+                                for (int64_t w = 0; w < nw; ++w) {
+                                  Value keys = readVector(
+                                      ww, kBits, {idx(ww, w), j0}, false);
+                                  mismatches = arith::AddIOp::create(
+                                      ww, mismatches,
+                                      math::CtPopOp::create(
+                                          ww, arith::XOrIOp::create(
+                                                  ww, query[w], keys)));
+                                }
+                                // dot = d - 2 * mismatches, exact in float.
+                                Value dot = arith::SubIOp::create(
+                                    ww,
+                                    splat(ww, wordVector(),
+                                          ww.getI64IntegerAttr(d)),
+                                    arith::ShLIOp::create(
+                                        ww, mismatches,
+                                        splat(ww, wordVector(),
+                                              ww.getI64IntegerAttr(1))));
+                                Value score = arith::DivFOp::create(
+                                    ww,
+                                    arith::SIToFPOp::create(ww, f32Vector(ww),
+                                                            dot),
+                                    splat(ww, f32Vector(ww),
+                                          ww.getF32FloatAttr(root)));
+                                Value keep = arith::SIToFPOp::create(
+                                    ww, f32Vector(ww),
+                                    readVector(ww, mask, {item, j0}, false));
+                                Value term = arith::MulFOp::create(
+                                    ww,
+                                    arith::SubFOp::create(
+                                        ww,
+                                        splat(ww, f32Vector(ww),
+                                              ww.getF32FloatAttr(1.0f)),
+                                        keep),
+                                    splat(ww, f32Vector(ww),
+                                          ww.getF32FloatAttr(-10000.0f)));
+                                score = arith::AddFOp::create(ww, score, term);
+                                Value positive = arith::CmpFOp::create(
+                                    ww,
+                                    strict ? arith::CmpFPredicate::OGT
+                                           : arith::CmpFPredicate::OGE,
+                                    score,
+                                    splat(ww, f32Vector(ww),
+                                          ww.getF32FloatAttr(0.0f)));
+                                // Keys past S: the mask reads 0 there, but
+                                // a non-strict test would still pass a 0
+                                // score, so clear them explicitly.
+                                Value inRange = vector::CreateMaskOp::create(
+                                    ww,
+                                    VectorType::get({kWordLanes},
+                                                    ww.getI1Type()),
+                                    ValueRange{arith::SubIOp::create(
+                                        ww,
+                                        arith::MaxUIOp::create(ww, seq, j0),
+                                        j0)});
+                                positive = arith::AndIOp::create(ww, positive,
+                                                                 inRange);
+                                word = arith::OrIOp::create(
+                                    ww, word,
+                                    arith::ShLIOp::create(
+                                        ww, bitsOf(ww, positive),
+                                        i64Const(ww, chunk * kWordLanes)));
+                              }
+                              scf::YieldOp::create(
+                                  ww, ValueRange{tensor::InsertOp::create(
+                                          ww, word, wIter[0],
+                                          ValueRange{i, jw})});
+                            });
+                        scf::YieldOp::create(in, words.getResults());
+                      })
+                      .getResult(0);
+          // ctx[i, c] = popcount(p[i]) - 2 * popcount(p[i] & vNeg[c]).
+          return fill(
+              f, slice, seq, columnVectors,
+              [&](ImplicitLocOpBuilder &l, Value i, int64_t cv) {
+                return SmallVector<Value>{i, idx(l, cv * kWordLanes)};
+              },
+              [&](ImplicitLocOpBuilder &l, Value i, int64_t cv) {
+                Value zero = splat(l, wordVector(), l.getI64IntegerAttr(0));
+                auto loop = scf::ForOp::create(
+                    l, idx(l, 0), keyWords, idx(l, 1),
+                    ValueRange{zero, zero},
+                    [&](OpBuilder &ib, Location loc, Value jw,
+                        ValueRange acc) {
+                      ImplicitLocOpBuilder in(loc, ib);
+                      Value p = vector::BroadcastOp::create(
+                          in, wordVector(),
+                          tensor::ExtractOp::create(in, pBits,
+                                                    ValueRange{i, jw}));
+                      Value negatives = readVector(
+                          in, vNeg, {jw, idx(in, cv * kWordLanes)}, true);
+                      Value hits = math::CtPopOp::create(
+                          in, arith::AndIOp::create(in, p, negatives));
+                      scf::YieldOp::create(
+                          in, ValueRange{arith::AddIOp::create(
+                                             in, acc[0],
+                                             math::CtPopOp::create(in, p)),
+                                         arith::AddIOp::create(in, acc[1],
+                                                               hits)});
+                    });
+                Value total = arith::SubIOp::create(
+                    l, loop.getResult(0),
+                    arith::ShLIOp::create(
+                        l, loop.getResult(1),
+                        splat(l, wordVector(), l.getI64IntegerAttr(1))));
+                return arith::SIToFPOp::create(l, f32Vector(l), total)
+                    .getResult();
+              });
+        });
+  }
+};
+
 struct AttentionContextLowering : OpConversionPattern<AttentionContextOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult
@@ -769,6 +1114,10 @@ struct AttentionContextLowering : OpConversionPattern<AttentionContextOp> {
     if (d % kLanes != 0) {
       rewriter.replaceOp(op, contextLoops(b, op, probs, values, batch, seq,
                                           heads, d));
+      return success();
+    }
+    if (Value result = binaryAttention(b, op, rewriter, batch, seq, heads, d)) {
+      rewriter.replaceOp(op, result);
       return success();
     }
     // Per (item, head): ctx[S, d] = probs[S, S] * v[S, d], where a row of v
@@ -827,6 +1176,37 @@ struct AttentionContextLowering : OpConversionPattern<AttentionContextOp> {
         });
     rewriter.replaceOp(op, result);
     return success();
+  }
+
+  /// The bit kernel when the op is BiBERT's Bi-Attention (see
+  /// BinaryAttention), or null.
+  static Value binaryAttention(ImplicitLocOpBuilder &b, AttentionContextOp op,
+                               ConversionPatternRewriter &rewriter,
+                               Value batch, Value seq, int64_t heads,
+                               int64_t d) {
+    Value v = signInput(op.getValues());
+    auto map = op.getProbs().getDefiningOp<DequantizeOp>();
+    auto positive = map ? map.getCodes().getDefiningOp<QuantizeOp>() : nullptr;
+    if (!v || !positive || map.getScales() != positive.getScales() ||
+        positive.getSpec().kind != ref::QuantizerKind::Bool)
+      return {};
+    auto scores = positive.getInput().getDefiningOp<AttentionScoresOp>();
+    if (!scores || scores.getNumHeads() != heads)
+      return {};
+    Value q = signInput(scores.getQueries()), k = signInput(scores.getKeys());
+    if (!q || !k)
+      return {};
+    BinaryAttention kernel{b,
+                           rewriter.getRemappedValue(q),
+                           rewriter.getRemappedValue(k),
+                           rewriter.getRemappedValue(v),
+                           rewriter.getRemappedValue(scores.getMask()),
+                           heads,
+                           d,
+                           positive.getSpec().strict};
+    if (!kernel.q || !kernel.k || !kernel.v || !kernel.mask)
+      return {};
+    return kernel.emit(op.getType(), batch, seq);
   }
 
   /// Plain loops for head widths that are not a multiple of the vector
