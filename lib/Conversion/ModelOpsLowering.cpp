@@ -104,6 +104,38 @@ Value expandTokens(ImplicitLocOpBuilder &b, Value x, Value batch, Value seq,
 // Embeddings
 //===----------------------------------------------------------------------===//
 
+/// out[t, :] = table[ids[t], :], one token per iteration and 16 floats per
+/// vector copy (the plain generic reads one scalar at a time).
+Value copyRows(ImplicitLocOpBuilder &b, Value ids, Value tokens, Value table,
+               int64_t rows, int64_t cols) {
+  auto vectorType = VectorType::get({16}, b.getF32Type());
+  Value init = empty(b, {tokens, idx(b, cols)}, b.getF32Type());
+  return scf::ForOp::create(
+             b, idx(b, 0), tokens, idx(b, 1), ValueRange{init},
+             [&](OpBuilder &lb, Location loc, Value token, ValueRange iter) {
+               ImplicitLocOpBuilder l(loc, lb);
+               // Ids were validated by the caller; clamping keeps a bad id
+               // from reading outside the table.
+               Value id = arith::IndexCastOp::create(
+                   l, l.getIndexType(),
+                   tensor::ExtractOp::create(l, ids, ValueRange{token}));
+               id = arith::MaxSIOp::create(l, id, idx(l, 0));
+               id = arith::MinSIOp::create(l, id, idx(l, rows - 1));
+               Value out = iter[0];
+               for (int64_t c = 0; c < cols; c += 16) {
+                 Value row = vector::TransferReadOp::create(
+                     l, vectorType, table, ValueRange{id, idx(l, c)},
+                     f32Const(l, 0.0f), ArrayRef<bool>{true});
+                 out = vector::TransferWriteOp::create(
+                           l, row, out, ValueRange{token, idx(l, c)},
+                           ArrayRef<bool>{true})
+                           .getResult();
+               }
+               scf::YieldOp::create(l, out);
+             })
+      .getResult(0);
+}
+
 struct EmbeddingLowering : OpConversionPattern<EmbeddingOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult
@@ -126,6 +158,10 @@ struct EmbeddingLowering : OpConversionPattern<EmbeddingOp> {
     Value scales = adaptor.getScales();
     bool perRowScale =
         scales && cast<RankedTensorType>(scales.getType()).getDimSize(0) != 1;
+    if (!packed && cols % 16 == 0) {
+      rewriter.replaceOp(op, copyRows(b, ids, tokens, table, rows, cols));
+      return success();
+    }
     int64_t words = ref::wordsPerRow(cols);
     bool ternary = packed && isa<TernaryType>(packed.getElementType());
     Value result = generic(
