@@ -356,7 +356,9 @@ int main(int argc, char **argv) {
   }
   argc = kept;
 
-  // BinQ's generated code runs on one thread: compare with one BLAS thread.
+  // One thread for BinQ's generated code (the runtime's pool would use every
+  // core) and for BLAS.
+  bq_set_num_threads(1);
   openblas_set_num_threads(1);
   benchmark::AddCustomContext("openblas_corename", openblas_get_corename());
   benchmark::AddCustomContext("openblas_config", openblas_get_config());

@@ -21,7 +21,7 @@ llvm_config.with_environment("PATH", config.binq_tools_dir, append_path=True)
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.add_tool_substitutions(
     ["bq-opt", "bq-compile", "bq-exec", "bq-run", "bq-tws-split",
-     "bq-tiny-checkpoint", "bq-model-api-test"],
+     "bq-tiny-checkpoint", "bq-model-api-test", "bq-parallel-test"],
     [config.binq_tools_dir])
 config.substitutions.append(("%binq_src_root", config.binq_src_root))
 

@@ -1,6 +1,7 @@
 //===- Emit.cpp - LLVM IR, object files and shared libraries --------------===//
 
 #include "BinQ/Compiler/Compiler.h"
+#include "BinQ/Transforms/RuntimeHooks.h"
 #include "binq/abi.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -390,13 +391,52 @@ std::string binq::buildManifest(const LibraryInfo &library,
   return text;
 }
 
+/// Adds `set_runtime_hooks`: copies the runtime's bq_runtime_hooks table
+/// (NULL: none) into the library's copy, which the generated code reads
+/// (binq/Transforms/RuntimeHooks.h). A library that calls no hook has no
+/// copy, and the setter does nothing.
+static llvm::Function *addRuntimeHooksSetter(llvm::Module &module) {
+  llvm::LLVMContext &ctx = module.getContext();
+  llvm::PointerType *ptr = llvm::PointerType::getUnqual(ctx);
+  auto *setter = llvm::Function::Create(
+      llvm::FunctionType::get(llvm::Type::getVoidTy(ctx), {ptr}, false),
+      llvm::GlobalValue::InternalLinkage, "bq_set_runtime_hooks", module);
+  llvm::Value *source = setter->getArg(0);
+  auto *entry = llvm::BasicBlock::Create(ctx, "entry", setter);
+  llvm::IRBuilder<> builder(entry);
+  llvm::GlobalVariable *table = module.getGlobalVariable(
+      binq::kRuntimeHooksGlobal, /*AllowInternal=*/true);
+  if (!table) {
+    builder.CreateRetVoid();
+    return setter;
+  }
+  auto *copy = llvm::BasicBlock::Create(ctx, "copy", setter);
+  auto *clear = llvm::BasicBlock::Create(ctx, "clear", setter);
+  llvm::Constant *null = llvm::ConstantPointerNull::get(ptr);
+  builder.CreateCondBr(builder.CreateICmpEQ(source, null), clear, copy);
+  for (bool installing : {true, false}) {
+    builder.SetInsertPoint(installing ? copy : clear);
+    for (int32_t field = 0; field < binq::kNumRuntimeHooks; ++field) {
+      llvm::Value *hook = null;
+      if (installing)
+        hook = builder.CreateLoad(
+            ptr, builder.CreateConstInBoundsGEP1_64(ptr, source, field));
+      builder.CreateStore(hook, builder.CreateConstInBoundsGEP2_32(
+                                    table->getValueType(), table, 0, field));
+    }
+    builder.CreateRetVoid();
+  }
+  return setter;
+}
+
 /// Adds `void bq_entry_<name>(void **descriptors)` calling the C interface
 /// wrapper of each function, and the `bq_module_info` table (with its
-/// bq_model_info for a model).
-static llvm::Error addModuleInfo(llvm::Module &module,
-                                 const binq::LibraryInfo &library,
-                                 llvm::StringRef targetCpu,
-                                 llvm::StringRef manifestJson) {
+/// bq_model_info for a model, the hooks setter, and the profile kinds and
+/// counters of a library compiled with --profile).
+static llvm::Error
+addModuleInfo(llvm::Module &module, const binq::LibraryInfo &library,
+              llvm::StringRef targetCpu, llvm::StringRef manifestJson,
+              std::optional<std::vector<std::string>> profileKinds) {
   const std::vector<binq::FunctionInfo> &functions = library.functions;
   llvm::LLVMContext &ctx = module.getContext();
   llvm::Type *i32 = llvm::Type::getInt32Ty(ctx);
@@ -409,7 +449,8 @@ static llvm::Error addModuleInfo(llvm::Module &module,
   auto *modelInfoType = llvm::StructType::create(
       ctx, {ptr, ptr, ptr, i64, i64, i64, i64}, "bq_model_info");
   auto *moduleInfoType = llvm::StructType::create(
-      ctx, {i32, ptr, ptr, ptr, i32, ptr, ptr}, "bq_module_info");
+      ctx, {i32, ptr, ptr, ptr, i32, ptr, ptr, ptr, i32, ptr, ptr},
+      "bq_module_info");
 
   auto makeString = [&](llvm::StringRef text, llvm::StringRef name) {
     llvm::Constant *data = llvm::ConstantDataArray::getString(ctx, text);
@@ -495,15 +536,42 @@ static llvm::Error addModuleInfo(llvm::Module &module,
              llvm::ConstantInt::get(i64, model->typeVocabSize),
              llvm::ConstantInt::get(i64, model->numLabels)}),
         "bq_model");
+  llvm::Constant *kindsGlobal = llvm::ConstantPointerNull::get(ptr);
+  llvm::Constant *countersGlobal = llvm::ConstantPointerNull::get(ptr);
+  size_t numKinds = profileKinds ? profileKinds->size() : 0;
+  if (profileKinds) {
+    std::vector<llvm::Constant *> names;
+    for (const std::string &kind : *profileKinds)
+      names.push_back(makeString(kind, "bq_profile_kind"));
+    auto *kindsType = llvm::ArrayType::get(ptr, names.size());
+    kindsGlobal = new llvm::GlobalVariable(
+        module, kindsType, true, llvm::GlobalValue::PrivateLinkage,
+        llvm::ConstantArray::get(kindsType, names), "bq_profile_kinds");
+    if (numKinds) {
+      llvm::GlobalVariable *counters = module.getGlobalVariable(
+          binq::kProfileCountersGlobal, /*AllowInternal=*/true);
+      auto *countersType =
+          counters ? llvm::dyn_cast<llvm::ArrayType>(counters->getValueType())
+                   : nullptr;
+      if (!countersType || countersType->getNumElements() != numKinds)
+        return llvm::createStringError(
+            "the lowered module names " + std::to_string(numKinds) +
+            " profile kinds but has no matching " +
+            binq::kProfileCountersGlobal.str() + " array");
+      countersGlobal = counters;
+    }
+  }
   auto *info = new llvm::GlobalVariable(
       module, moduleInfoType, true, llvm::GlobalValue::PrivateLinkage,
       llvm::ConstantStruct::get(
-          moduleInfoType, {llvm::ConstantInt::get(i32, BQ_ABI_VERSION),
-                           makeString(binq::getBinQVersion(), "bq_version"),
-                           makeString(targetCpu, "bq_target_cpu"),
-                           makeString(manifestJson, "bq_manifest"),
-                           llvm::ConstantInt::get(i32, functionInfos.size()),
-                           functionsGlobal, modelInfo}),
+          moduleInfoType,
+          {llvm::ConstantInt::get(i32, BQ_ABI_VERSION),
+           makeString(binq::getBinQVersion(), "bq_version"),
+           makeString(targetCpu, "bq_target_cpu"),
+           makeString(manifestJson, "bq_manifest"),
+           llvm::ConstantInt::get(i32, functionInfos.size()), functionsGlobal,
+           modelInfo, addRuntimeHooksSetter(module),
+           llvm::ConstantInt::get(i32, numKinds), kindsGlobal, countersGlobal}),
       "bq_info");
   auto *getterType = llvm::FunctionType::get(ptr, {}, false);
   auto *getter =
@@ -534,8 +602,14 @@ binq::translateAndOptimize(ModuleOp module, llvm::LLVMContext &context,
     function.addFnAttr("target-cpu", tm.getTargetCPU());
     function.addFnAttr("target-features", tm.getTargetFeatureString());
   }
-  if (llvm::Error error =
-          addModuleInfo(*llvmModule, library, tm.getTargetCPU(), manifestJson))
+  std::optional<std::vector<std::string>> profileKinds;
+  if (auto kinds = module->getAttrOfType<ArrayAttr>(binq::kProfileKindsAttr)) {
+    profileKinds.emplace();
+    for (Attribute kind : kinds)
+      profileKinds->push_back(cast<StringAttr>(kind).getValue().str());
+  }
+  if (llvm::Error error = addModuleInfo(*llvmModule, library, tm.getTargetCPU(),
+                                        manifestJson, std::move(profileKinds)))
     return std::move(error);
 
   llvm::LoopAnalysisManager lam;

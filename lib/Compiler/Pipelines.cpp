@@ -23,6 +23,11 @@ struct LowerToLLVMPipelineOptions
       llvm::cl::desc("Split ternary weights into two binary halves first "
                      "(binq-ternary-weight-split)"),
       llvm::cl::init(false)};
+  PassOptions::Option<bool> profile{
+      *this, "profile",
+      llvm::cl::desc("Time every model-level op through the runtime's "
+                     "profile hooks (binq-profile-ops)"),
+      llvm::cl::init(false)};
 };
 } // namespace
 
@@ -36,8 +41,12 @@ void binq::buildLowerToLLVMPipeline(OpPassManager &pm,
     os << "binq-ternary-weight-split,";
   os << "binq-fold-weights,"
      << "binq-pack{panel-width=" << options.panelWidth << "},"
-     << "canonicalize,"
-     << "convert-binq-to-vector{row-tile=" << options.rowTile << "},"
+     << "canonicalize,";
+  // Instrumented after weight folding and packing, so that only run-time
+  // work is timed, and after cse, so that each computation is timed once.
+  if (options.profile)
+    os << "cse,binq-profile-ops,";
+  os << "convert-binq-to-vector{row-tile=" << options.rowTile << "},"
      << "canonicalize,cse,"
      // Elementwise tensor arith (e.g. the sum of a split pair) bufferizes as
      // linalg.
@@ -48,6 +57,9 @@ void binq::buildLowerToLLVMPipeline(OpPassManager &pm,
      << "canonicalize,"
      << "binq-results-to-out-params,"
      << "buffer-deallocation-pipeline,"
+     // After bufferization and deallocation: the loops work on memrefs,
+     // and each body's temporary buffers are freed inside it.
+     << "binq-outline-parallel,"
      << "convert-linalg-to-loops,"
      << "binq-approximate-math,"
      << "convert-vector-to-scf,"
@@ -81,6 +93,7 @@ void binq::registerBinQPipelines() {
         lowering.panelWidth = options.panelWidth;
         lowering.rowTile = options.rowTile;
         lowering.splitTernary = options.splitTernary;
+        lowering.profile = options.profile;
         buildLowerToLLVMPipeline(pm, lowering);
       });
 }

@@ -814,30 +814,63 @@ public:
         cast<RankedTensorType>(inputOffsets.getType()).getDimSize(0) == 1)
       inputOffset0 =
           tensor::ExtractOp::create(b, inputOffsets, ValueRange{idx(b, 0)});
-    Value c0 = idx(b, 0), c1 = idx(b, 1);
     Value mTile = idx(b, rowTile);
     // Rows [0, mMain) in tiles of rowTile, the rest one by one.
     Value mMain = mul(b, arith::DivUIOp::create(b, M, mTile), mTile);
-    auto panelLoop = scf::ForOp::create(
-        b, c0, idx(b, plan.panels), c1, ValueRange{out},
-        [&](OpBuilder &pb, Location loc, Value panel, ValueRange panelIter) {
+    // The tile loops of one panel, writing its column block `block`.
+    auto emitPanel = [&](ImplicitLocOpBuilder &p, Value panel,
+                         Value block) -> Value {
+      PanelConstants consts = panelConstants(p, panel);
+      auto tiles = scf::ForOp::create(
+          p, idx(p, 0), mMain, idx(p, rowTile), ValueRange{block},
+          [&](OpBuilder &tb, Location tloc, Value m, ValueRange iter) {
+            ImplicitLocOpBuilder t(tloc, tb);
+            scf::YieldOp::create(
+                t, emitTile(t, panel, m, rowTile, consts, iter[0]));
+          });
+      auto rest = scf::ForOp::create(
+          p, mMain, M, idx(p, 1), tiles.getResults(),
+          [&](OpBuilder &tb, Location tloc, Value m, ValueRange iter) {
+            ImplicitLocOpBuilder t(tloc, tb);
+            scf::YieldOp::create(t, emitTile(t, panel, m, 1, consts, iter[0]));
+          });
+      return rest.getResult(0);
+    };
+    // One panel is the whole result: nothing to share among threads, and
+    // no slice (a slice of a tensor.empty that cse merged with another
+    // linear's would make bufferization copy it).
+    if (plan.panels == 1)
+      return emitPanel(b, idx(b, 0), out);
+    // Panels are independent, each writing its own column block of the
+    // result, so the panel loop is an scf.forall (binq-outline-parallel runs
+    // it on the runtime's thread pool). An iteration works on the slice
+    // [0, M) x [panel * NR, panel * NR + width) of the shared output, which
+    // bufferizes to a subview of the output buffer, written in place. The
+    // last panel is narrower when NR does not divide N; emitTile's masked
+    // transfer_writes stop at the slice's edge.
+    OpFoldResult rows = getAsOpFoldResult(M);
+    auto panelLoop = scf::ForallOp::create(
+        b, ArrayRef<OpFoldResult>{b.getIndexAttr(plan.panels)}, ValueRange{out},
+        std::nullopt, [&](OpBuilder &pb, Location loc, ValueRange args) {
           ImplicitLocOpBuilder p(loc, pb);
-          PanelConstants consts = panelConstants(p, panel);
-          auto tiles = scf::ForOp::create(
-              p, idx(p, 0), mMain, idx(p, rowTile), panelIter,
-              [&](OpBuilder &tb, Location tloc, Value m, ValueRange iter) {
-                ImplicitLocOpBuilder t(tloc, tb);
-                scf::YieldOp::create(
-                    t, emitTile(t, panel, m, rowTile, consts, iter[0]));
-              });
-          auto rest = scf::ForOp::create(
-              p, mMain, M, idx(p, 1), tiles.getResults(),
-              [&](OpBuilder &tb, Location tloc, Value m, ValueRange iter) {
-                ImplicitLocOpBuilder t(tloc, tb);
-                scf::YieldOp::create(t,
-                                     emitTile(t, panel, m, 1, consts, iter[0]));
-              });
-          scf::YieldOp::create(p, rest.getResults());
+          Value panel = args[0], shared = args[1];
+          Value column = mul(p, panel, idx(p, plan.NR));
+          OpFoldResult width = p.getIndexAttr(plan.NR);
+          if (plan.N % plan.NR != 0)
+            width = arith::MinSIOp::create(
+                        p, idx(p, plan.NR),
+                        arith::SubIOp::create(p, idx(p, plan.N), column))
+                        .getResult();
+          SmallVector<OpFoldResult> offsets = {p.getIndexAttr(0), column};
+          SmallVector<OpFoldResult> sizes = {rows, width};
+          SmallVector<OpFoldResult> strides(2, p.getIndexAttr(1));
+          Value block = tensor::ExtractSliceOp::create(p, shared, offsets,
+                                                       sizes, strides);
+          Value written = emitPanel(p, panel, block);
+          auto inParallel = scf::InParallelOp::create(p);
+          p.setInsertionPointToStart(&inParallel.getRegion().front());
+          tensor::ParallelInsertSliceOp::create(p, written, shared, offsets,
+                                                sizes, strides);
         });
     return panelLoop.getResult(0);
   }
@@ -970,7 +1003,8 @@ private:
         y = arith::MulFOp::create(t, y, consts.weightScale[nv]);
         if (plan.hasBias)
           y = arith::AddFOp::create(t, y, consts.bias[nv]);
-        Value n = add(t, mul(t, panel, idx(t, plan.NR)), idx(t, nv * 8));
+        // `out` is the panel's column block (see emit).
+        Value n = idx(t, nv * 8);
         out = vector::TransferWriteOp::create(t, y, out, ValueRange{row, n},
                                               ArrayRef<bool>{false})
                   .getResult();

@@ -1,6 +1,7 @@
 //===- runtime.cpp - the BinQ runtime -------------------------------------===//
 //
-// Written in C++ behind a C ABI; depends only on libc and libdl.
+// Written in C++ behind a C ABI; depends only on libc, libdl and the C++
+// standard library (threads: parallel.cpp).
 //
 //===----------------------------------------------------------------------===//
 
@@ -11,6 +12,7 @@
 #include <malloc.h>
 #endif
 
+#include <chrono>
 #include <cstdarg>
 #include <cstdint>
 #include <cstdio>
@@ -178,6 +180,26 @@ void keepLargeBlocksInHeap() {
 #endif
 }
 
+int64_t monotonicNanoseconds() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+int64_t profileEnter(bq_profile_counter *) { return monotonicNanoseconds(); }
+
+/// Several threads may run the same library (and op kind) at once.
+void profileExit(bq_profile_counter *counter, int64_t start) {
+  int64_t elapsed = monotonicNanoseconds() - start;
+  __atomic_fetch_add(&counter->calls, 1, __ATOMIC_RELAXED);
+  __atomic_fetch_add(&counter->nanoseconds, elapsed, __ATOMIC_RELAXED);
+}
+
+/// What every library this runtime loads calls: static, so a library
+/// opened twice (dlopen shares it) never sees a dangling table.
+const bq_runtime_hooks kRuntimeHooks = {bq_parallel_for, profileEnter,
+                                        profileExit};
+
 } // namespace
 
 extern "C" {
@@ -244,6 +266,13 @@ bq_status bq_library_open(const char *path, bq_library **library, char *error,
                     problem.c_str());
     }
   }
+  if (!info->set_runtime_hooks) {
+    dlclose(handle);
+    return report(error, error_size, BQ_ERROR_VERSION,
+                  "%s has no set_runtime_hooks function in its module table",
+                  path);
+  }
+  info->set_runtime_hooks(&kRuntimeHooks);
   auto *result = new (std::nothrow) bq_library{handle, info, modelEntry};
   if (!result) {
     dlclose(handle);
@@ -317,6 +346,32 @@ bq_status bq_library_call(const bq_library *library, const char *function,
   }
   info->entry(pointers);
   return BQ_OK;
+}
+
+int32_t bq_library_profile(const bq_library *library, bq_profile_entry *entries,
+                           int32_t capacity) {
+  if (!library || !library->info->profile_kinds)
+    return -1;
+  const bq_module_info *info = library->info;
+  for (int32_t i = 0; i < info->num_profile_kinds && i < capacity; ++i) {
+    bq_profile_counter *counter = &info->profile_counters[i];
+    entries[i].kind = info->profile_kinds[i];
+    entries[i].calls = __atomic_load_n(&counter->calls, __ATOMIC_RELAXED);
+    entries[i].seconds =
+        double(__atomic_load_n(&counter->nanoseconds, __ATOMIC_RELAXED)) * 1e-9;
+  }
+  return info->num_profile_kinds;
+}
+
+void bq_library_profile_reset(const bq_library *library) {
+  if (!library || !library->info->profile_kinds)
+    return;
+  const bq_module_info *info = library->info;
+  for (int32_t i = 0; i < info->num_profile_kinds; ++i) {
+    __atomic_store_n(&info->profile_counters[i].calls, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&info->profile_counters[i].nanoseconds, 0,
+                     __ATOMIC_RELAXED);
+  }
 }
 
 const bq_model_info *bq_library_model(const bq_library *library) {

@@ -5,9 +5,12 @@
 // vector<8xi64>; the epilogue turns popcounts into K - 2 * popcount and
 // applies the scales and the bias.
 
+// One panel (N = 10 <= NR = 16) writes the whole result: the tile loop and
+// the word loop, no loop over panels.
+
 // CHECK-LABEL: func @binary_binary
 // CHECK-SAME: (%[[X:.*]]: tensor<12xi64>, %[[W:.*]]: tensor<48xi64>
-// CHECK: scf.for
+// CHECK-NOT: scf.forall
 // CHECK: scf.for
 // CHECK: scf.for {{.*}} iter_args({{.*}}) -> (vector<8xi64>, vector<8xi64>, vector<8xi64>, vector<8xi64>
 // CHECK: vector.transfer_read %[[W]]{{.*}} {in_bounds = [true]} : tensor<48xi64>, vector<8xi64>
@@ -27,6 +30,45 @@ func.func @binary_binary(%x: !binq.packed<4x130x!binq.binary>, %w: !binq.packed<
                          %s: tensor<1xf32>, %b: tensor<10xf32>) -> tensor<4x10xf32> {
   %y = binq.linear %x scale %s, %w scale %s bias %b : !binq.packed<4x130x!binq.binary> scale tensor<1xf32>, !binq.packed<10x130x!binq.binary, panels = 16> scale tensor<1xf32> bias tensor<10xf32> -> tensor<4x10xf32>
   return %y : tensor<4x10xf32>
+}
+
+// -----
+
+// Several panels are independent: the panel loop is an scf.forall whose
+// iterations write their column block of the shared output, the last one
+// narrower when NR does not divide N (here N = 40, NR = 16: 16, 16, 8).
+
+// CHECK-LABEL: func @panels
+// CHECK: %[[EMPTY:.*]] = tensor.empty() : tensor<5x40xf32>
+// CHECK: scf.forall (%[[PANEL:.*]]) in (3) shared_outs(%[[OUT:.*]] = %[[EMPTY]]) -> (tensor<5x40xf32>)
+// CHECK: %[[COL:.*]] = arith.muli %[[PANEL]], %{{.*}} : index
+// CHECK: %[[LEFT:.*]] = arith.subi %{{.*}}, %[[COL]] : index
+// CHECK: %[[WIDTH:.*]] = arith.minsi %{{.*}}, %[[LEFT]] : index
+// CHECK: %[[BLOCK:.*]] = tensor.extract_slice %[[OUT]][0, %[[COL]]] [5, %[[WIDTH]]] [1, 1] : tensor<5x40xf32> to tensor<5x?xf32>
+// CHECK: scf.for {{.*}} iter_args(%{{.*}} = %[[BLOCK]]) -> (tensor<5x?xf32>)
+// CHECK: math.ctpop {{.*}} : vector<8xi64>
+// CHECK: vector.transfer_write {{.*}} : vector<8xf32>, tensor<5x?xf32>
+// CHECK: scf.forall.in_parallel
+// CHECK-NEXT: tensor.parallel_insert_slice %{{.*}} into %[[OUT]][0, %[[COL]]] [5, %[[WIDTH]]] [1, 1] : tensor<5x?xf32> into tensor<5x40xf32>
+func.func @panels(%x: !binq.packed<5x64x!binq.binary>, %w: !binq.packed<40x64x!binq.binary, panels = 16>,
+                  %s: tensor<1xf32>) -> tensor<5x40xf32> {
+  %y = binq.linear %x scale %s, %w scale %s : !binq.packed<5x64x!binq.binary> scale tensor<1xf32>, !binq.packed<40x64x!binq.binary, panels = 16> scale tensor<1xf32> -> tensor<5x40xf32>
+  return %y : tensor<5x40xf32>
+}
+
+// -----
+
+// When NR divides N, every column block has the static width NR.
+
+// CHECK-LABEL: func @full_panels
+// CHECK: scf.forall (%[[PANEL:.*]]) in (3) shared_outs(%[[OUT:.*]] = %{{.*}}) -> (tensor<?x48xf32>)
+// CHECK-NOT: arith.minsi
+// CHECK: tensor.extract_slice %[[OUT]][0, %{{.*}}] [%{{.*}}, 16] [1, 1] : tensor<?x48xf32> to tensor<?x16xf32>
+// CHECK: tensor.parallel_insert_slice %{{.*}} into %[[OUT]][0, %{{.*}}] [%{{.*}}, 16] [1, 1] : tensor<?x16xf32> into tensor<?x48xf32>
+func.func @full_panels(%x: !binq.packed<?x64x!binq.binary>, %w: !binq.packed<48x64x!binq.binary, panels = 16>,
+                       %s: tensor<1xf32>) -> tensor<?x48xf32> {
+  %y = binq.linear %x scale %s, %w scale %s : !binq.packed<?x64x!binq.binary> scale tensor<1xf32>, !binq.packed<48x64x!binq.binary, panels = 16> scale tensor<1xf32> -> tensor<?x48xf32>
+  return %y : tensor<?x48xf32>
 }
 
 // -----

@@ -14,10 +14,14 @@
 // RUN: llvm-objdump -d %t.avx2.o | FileCheck %s --check-prefixes=ASM,AVX2
 // RUN: bq-compile %t.mlir --emit llvm -o - --target-cpu x86-64 | FileCheck %s --check-prefix=IR
 
+// The GEMM's panel loop is outlined for the runtime's thread pool
+// (binq-outline-parallel): the popcounts are in the body function.
 // LLVM: llvm.func @linear
+// LLVM: llvm.mlir.addressof @linear_forall
+// LLVM: llvm.func internal @linear_forall(%{{.*}}: !llvm.ptr, %{{.*}}: i64, %{{.*}}: i64)
 // LLVM: llvm.intr.ctpop({{.*}}) : (vector<8xi64>) -> vector<8xi64>
 
-// ASM-LABEL: <linear>:
+// ASM-LABEL: <linear_forall>:
 // AVX512: vpopcntq {{.*}}%zmm
 // AVX2: vpshufb
 // IR: define void @bq_entry_linear(ptr

@@ -21,11 +21,11 @@
 // A library of another ABI version: the mock's IR with version 1, linked by
 // hand.
 // RUN: bq-compile %S/Inputs/mock_model.mlir --emit llvm -o %t.ll
-// RUN: sed -e 's/_module_info { i32 2,/_module_info { i32 1,/' %t.ll > %t.v1.ll
+// RUN: sed -e 's/_module_info { i32 3,/_module_info { i32 1,/' %t.ll > %t.v1.ll
 // RUN: llc -filetype=obj -relocation-model=pic %t.v1.ll -o %t.v1.o
 // RUN: ld.lld -shared %t.v1.o -o %t.v1.so
 // RUN: not bq-run %t.v1.so --input %t.good.json 2>&1 | FileCheck %s --check-prefix=VERSION
-// VERSION: bq-run: error: {{.*}}v1.so was compiled for BinQ ABI version 1; this runtime reads version 2 (recompile it with this bq-compile)
+// VERSION: bq-run: error: {{.*}}v1.so was compiled for BinQ ABI version 1; this runtime reads version 3 (recompile it with this bq-compile)
 
 // A model description whose entry point does not exist is refused at load.
 // RUN: sed -e '/@bq_model_entry =/s/forward/fxrward/' %t.ll > %t.entry.ll
@@ -44,6 +44,22 @@
 
 // RUN: not bq-run %t.so --input %t.good.json --output %t.missing-dir/out.json 2>&1 | FileCheck %s --check-prefix=OUTPUT
 // OUTPUT: bq-run: error: cannot write {{.*}}missing-dir/out.json: No such file or directory
+
+// The thread count: 1 to 256, from --threads or BINQ_NUM_THREADS.
+// RUN: not bq-run %t.so --input %t.good.json --threads 0 2>&1 | FileCheck %s --check-prefix=THREADS-0
+// THREADS-0: bq-run: error: --threads expects a number of threads from 1 to 256, got '0'
+// RUN: not bq-run %t.so --input %t.good.json --threads abc 2>&1 | FileCheck %s --check-prefix=THREADS-ABC
+// THREADS-ABC: bq-run: error: --threads expects a number of threads from 1 to 256, got 'abc'
+// RUN: not bq-run %t.so --input %t.good.json --threads=-2 2>&1 | FileCheck %s --check-prefix=THREADS-NEG
+// THREADS-NEG: bq-run: error: --threads expects a number of threads from 1 to 256, got '-2'
+// RUN: not bq-run %t.so --input %t.good.json --threads 257 2>&1 | FileCheck %s --check-prefix=THREADS-BIG
+// THREADS-BIG: bq-run: error: --threads expects a number of threads from 1 to 256, got '257'
+// RUN: not bq-run %t.so --input %t.good.json --threads 2>&1 | FileCheck %s --check-prefix=THREADS-NONE
+// THREADS-NONE: bq-run: error: --threads needs a value: the number of threads, from 1 to 256
+// RUN: env BINQ_NUM_THREADS=two not bq-run %t.so --input %t.good.json 2>&1 | FileCheck %s --check-prefix=THREADS-ENV
+// THREADS-ENV: bq-run: error: BINQ_NUM_THREADS expects a number of threads from 1 to 256, got 'two'
+// --threads wins over the environment.
+// RUN: env BINQ_NUM_THREADS=two bq-run %t.so --input %t.good.json --threads 2 --quiet
 
 //===--- The JSON ------------------------------------------------------===//
 

@@ -118,6 +118,12 @@ static cl::opt<bool> splitTernary(
              "(binq-ternary-weight-split; exact where every group splits "
              "exactly, otherwise the op stays ternary with a remark)"));
 
+static cl::opt<bool> profile(
+    "profile", cl::init(false), cl::cat(category),
+    cl::desc("Time every model-level op (binq.linear, binq.softmax, ...) "
+             "through the runtime's profile hooks; bq-run --profile prints "
+             "where the time goes (binq-profile-ops)"));
+
 static cl::opt<int64_t>
     rowTile("row-tile", cl::init(4), cl::cat(category),
             cl::desc("Input rows per GEMM register tile (MR, 1 to 16)"));
@@ -260,6 +266,7 @@ static int lowerAndEmit(MLIRContext &context, ModuleOp module,
   lowering.panelWidth = panelWidth;
   lowering.rowTile = rowTile;
   lowering.splitTernary = splitTernary;
+  lowering.profile = profile;
   binq::buildLowerToLLVMPipeline(pm, lowering);
   progress("lowering to LLVM");
   if (failed(pm.run(module)))
@@ -355,7 +362,8 @@ int main(int argc, char **argv) {
       "bq-compile: compile a BERT-family checkpoint or a binq MLIR module to "
       "native code\n\n"
       "  bq-compile MODEL_DIR -o OUT.so [--recipe R.json] [--target-cpu NAME]\n"
-      "             [--emit binq|mlir|llvm|obj|lib] [--report] [--quiet]\n"
+      "             [--emit binq|mlir|llvm|obj|lib] [--report] [--quiet] "
+      "[--profile]\n"
       "  bq-compile MODEL_DIR --report [--recipe R.json]\n"
       "  bq-compile MODEL_DIR --reference-input IN.json [-o OUT.json]\n"
       "  bq-compile INPUT.mlir -o OUT.so [--emit mlir|llvm|obj|lib] "

@@ -5,6 +5,7 @@
 // file and writes its logits as JSON:
 //
 //   bq-run MODEL.so --input IN.json [--output OUT.json] [--repeat N] [--quiet]
+//          [--threads N] [--profile] [--profile-json FILE]
 //
 // Every problem with the library or the input is an error naming the file
 // and the problem, with exit code 1.
@@ -29,6 +30,8 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -60,6 +63,19 @@ static cl::opt<bool>
     quiet("quiet", cl::init(false), cl::cat(category),
           cl::desc("Do not print the outputs on stdout (--output FILE is "
                    "still written; --repeat still prints its latency)"));
+
+static cl::opt<bool> profile(
+    "profile", cl::init(false), cl::cat(category),
+    cl::desc("Print to stderr where the time goes, per kind of op (calls, "
+             "total ms, % of the run); needs a library compiled with "
+             "bq-compile --profile. Profiles the --repeat runs, or the one "
+             "run without --repeat"));
+
+static cl::opt<std::string>
+    profileJson("profile-json", cl::cat(category), cl::value_desc("FILE"),
+                cl::desc("Write the profile as JSON to FILE: {\"runs\": R, "
+                         "\"total_seconds\": T, \"kinds\": [{\"kind\": ..., "
+                         "\"calls\": N, \"seconds\": S}, ...]}"));
 
 static int fail(const llvm::Twine &message) {
   llvm::WithColor::error(llvm::errs(), "bq-run") << message << "\n";
@@ -287,16 +303,159 @@ int64_t writeField(std::string &text, const char *name, const float *values,
   return nonFinite;
 }
 
+/// Takes `--threads N` (or `-threads N`, `--threads=N`) out of the command
+/// line before llvm::cl sees it: libLLVM registers an unrelated option of
+/// that name. Returns the last value given, or an error for a missing value.
+llvm::Expected<std::optional<std::string>> takeThreadsOption(int &argc,
+                                                             char **argv) {
+  std::optional<std::string> value;
+  int kept = 1;
+  for (int i = 1; i < argc; ++i) {
+    llvm::StringRef arg(argv[i]);
+    if (arg == "--") {
+      while (i < argc)
+        argv[kept++] = argv[i++];
+      break;
+    }
+    llvm::StringRef name = arg.ltrim('-');
+    if (arg.starts_with("-") && name.consume_front("threads") &&
+        (name.empty() || name.starts_with("="))) {
+      if (name.consume_front("=")) {
+        value = name.str();
+      } else if (i + 1 < argc) {
+        value = argv[++i];
+      } else {
+        return llvm::createStringError(
+            "--threads needs a value: the number of threads, from 1 to 256");
+      }
+      continue;
+    }
+    argv[kept++] = argv[i];
+  }
+  argc = kept;
+  argv[argc] = nullptr;
+  return value;
+}
+
+/// Reads a thread count from 1 to 256.
+std::optional<int> parseThreads(llvm::StringRef text) {
+  unsigned value;
+  if (text.getAsInteger(10, value) || value < 1 || value > 256)
+    return std::nullopt;
+  return int(value);
+}
+
+/// The thread count to use: --threads, else BINQ_NUM_THREADS (checked, so
+/// that a misspelt value is not silently replaced by the default), else the
+/// runtime's default (the cores this process may run on).
+llvm::Expected<int> chooseThreads(const std::optional<std::string> &option) {
+  if (option) {
+    if (std::optional<int> threads = parseThreads(*option))
+      return *threads;
+    return llvm::createStringError("--threads expects a number of threads "
+                                   "from 1 to 256, got '" +
+                                   *option + "'");
+  }
+  if (const char *environment = std::getenv("BINQ_NUM_THREADS")) {
+    if (std::optional<int> threads = parseThreads(environment))
+      return *threads;
+    return llvm::createStringError(
+        "BINQ_NUM_THREADS expects a number of threads from 1 to 256, got '" +
+        llvm::Twine(environment) + "'");
+  }
+  return 0; // The runtime's default.
+}
+
+/// One row of the profile.
+struct ProfileRow {
+  std::string kind;
+  int64_t calls;
+  double seconds;
+};
+
+/// Prints the profile table to stderr: kinds by decreasing time, then the
+/// time outside every instrumented op.
+void printProfile(llvm::ArrayRef<ProfileRow> rows, unsigned runs,
+                  double totalSeconds) {
+  auto &os = llvm::errs();
+  double perRun = totalSeconds / runs;
+  os << llvm::format("bq-run: profile of %u run%s: %.3f ms in total, %.3f ms "
+                     "per run (time on the calling thread)\n",
+                     runs, runs == 1 ? "" : "s", totalSeconds * 1e3,
+                     perRun * 1e3);
+  size_t width = std::string("outside the instrumented ops").size();
+  for (const ProfileRow &row : rows)
+    width = std::max(width, row.kind.size());
+  os << llvm::left_justify("kind", width) << "  "
+     << llvm::right_justify("calls", 8) << "  "
+     << llvm::right_justify("total ms", 12) << "  "
+     << llvm::right_justify("% of run", 8) << "\n";
+  double attributed = 0;
+  auto percent = [&](double seconds) {
+    return totalSeconds > 0 ? 100.0 * seconds / totalSeconds : 0.0;
+  };
+  for (const ProfileRow &row : rows) {
+    attributed += row.seconds;
+    os << llvm::left_justify(row.kind, width) << "  "
+       << llvm::format("%8lld  %12.3f  %8.1f\n", (long long)row.calls,
+                       row.seconds * 1e3, percent(row.seconds));
+  }
+  double outside = std::max(0.0, totalSeconds - attributed);
+  os << llvm::left_justify("outside the instrumented ops", width) << "  "
+     << llvm::format("%8s  %12.3f  %8.1f\n", "", outside * 1e3,
+                     percent(outside));
+}
+
+/// Writes the profile as JSON to `path` ('-': stdout).
+llvm::Error writeProfileJson(llvm::StringRef path,
+                             llvm::ArrayRef<ProfileRow> rows, unsigned runs,
+                             double totalSeconds) {
+  std::error_code ec;
+  llvm::ToolOutputFile out(path, ec, llvm::sys::fs::OF_Text);
+  if (ec)
+    return llvm::createStringError("cannot write " + path + ": " +
+                                   ec.message());
+  {
+    json::OStream writer(out.os(), 2);
+    writer.object([&] {
+      writer.attribute("runs", int64_t(runs));
+      writer.attribute("total_seconds", totalSeconds);
+      writer.attributeArray("kinds", [&] {
+        for (const ProfileRow &row : rows)
+          writer.object([&] {
+            writer.attribute("kind", row.kind);
+            writer.attribute("calls", row.calls);
+            writer.attribute("seconds", row.seconds);
+          });
+      });
+    });
+  }
+  out.os() << "\n";
+  out.os().flush();
+  if (out.os().has_error()) {
+    std::string message = out.os().error().message();
+    out.os().clear_error();
+    return llvm::createStringError("cannot write " + path + ": " + message);
+  }
+  out.keep();
+  return llvm::Error::success();
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
   llvm::InitLLVM initLLVM(argc, argv);
+  llvm::Expected<std::optional<std::string>> threadsOption =
+      takeThreadsOption(argc, argv);
+  if (!threadsOption)
+    return fail(llvm::toString(threadsOption.takeError()));
   cl::HideUnrelatedOptions(category);
   cl::ParseCommandLineOptions(
       argc, argv,
       "bq-run: run a BinQ-compiled model on JSON inputs\n\n"
       "  bq-run MODEL.so --input IN.json [--output OUT.json] [--repeat N] "
-      "[--quiet]\n\n"
+      "[--quiet]\n"
+      "         [--threads N] [--profile] [--profile-json FILE]\n\n"
       "MODEL.so is a library bq-compile wrote from a model (a module with "
       "a binq.model\nattribute).\n\n"
       "IN.json holds int32 [batch][sequence] lists, every row as long as the "
@@ -317,8 +476,17 @@ int main(int argc, char **argv) {
       "[batch][sequence]\n"
       "Values print with 9 significant digits (they read back exactly); a "
       "NaN or\ninfinity prints as null, with a warning.\n\n"
+      "--threads N: the threads the model's parallel loops use, from 1 to 256 "
+      "(default:\nBINQ_NUM_THREADS, else the cores this process may run "
+      "on).\n\n"
       "Exit code 0 on success, 1 on any error (the message names the file "
       "and the\nproblem).\n");
+
+  llvm::Expected<int> threads = chooseThreads(*threadsOption);
+  if (!threads)
+    return fail(llvm::toString(threads.takeError()));
+  bq_set_num_threads(*threads);
+  bool profiling = profile || profileJson.getNumOccurrences();
 
   char error[1024] = {0};
   bq_library *library = nullptr;
@@ -336,6 +504,10 @@ int main(int argc, char **argv) {
                               "plain functions)");
   bool classification =
       llvm::StringRef(model->task) == BQ_TASK_SEQUENCE_CLASSIFICATION;
+  if (profiling && bq_library_profile(library, nullptr, 0) < 0)
+    return fail("profiling is unavailable: " + libraryPath +
+                " was compiled without --profile (recompile it with "
+                "bq-compile --profile)");
 
   auto buffer = llvm::MemoryBuffer::getFileOrSTDIN(inputPath, /*IsText=*/true);
   if (!buffer)
@@ -356,13 +528,21 @@ int main(int argc, char **argv) {
         inputs[2].present ? inputs[2].values.data() : nullptr, output0.data(),
         classification ? nullptr : output1.data(), error, sizeof error);
   };
+  auto warmUpStart = std::chrono::steady_clock::now();
   bq_status status = run();
+  double profiledSeconds = std::chrono::duration<double>(
+                               std::chrono::steady_clock::now() - warmUpStart)
+                               .count();
   if (status == BQ_ERROR_INVALID_ARGUMENT)
     return fail(inputPath + ": " + error);
   if (status != BQ_OK)
     return fail(libraryPath + ": " + error);
 
   if (repeat > 0) {
+    // The timed runs are the profiled ones (the warm-up pays for first
+    // touches of memory).
+    bq_library_profile_reset(library);
+    profiledSeconds = 0;
     std::vector<double> times;
     for (unsigned i = 0; i < repeat; ++i) {
       auto start = std::chrono::steady_clock::now();
@@ -370,6 +550,7 @@ int main(int argc, char **argv) {
       times.push_back(std::chrono::duration<double, std::milli>(
                           std::chrono::steady_clock::now() - start)
                           .count());
+      profiledSeconds += times.back() * 1e-3;
     }
     std::sort(times.begin(), times.end());
     llvm::errs() << llvm::format(
@@ -377,6 +558,27 @@ int main(int argc, char **argv) {
         "%lld)\n",
         times[times.size() / 2], unsigned(repeat), (long long)batch,
         (long long)seq);
+  }
+
+  if (profiling) {
+    int32_t numKinds = bq_library_profile(library, nullptr, 0);
+    std::vector<bq_profile_entry> entries(std::max<int32_t>(numKinds, 0));
+    bq_library_profile(library, entries.data(), numKinds);
+    std::vector<ProfileRow> rows;
+    for (const bq_profile_entry &entry : entries)
+      rows.push_back({entry.kind, entry.calls, entry.seconds});
+    std::sort(rows.begin(), rows.end(),
+              [](const ProfileRow &a, const ProfileRow &b) {
+                return a.seconds != b.seconds ? a.seconds > b.seconds
+                                              : a.kind < b.kind;
+              });
+    unsigned runs = repeat > 0 ? unsigned(repeat) : 1;
+    if (profile)
+      printProfile(rows, runs, profiledSeconds);
+    if (profileJson.getNumOccurrences())
+      if (llvm::Error err =
+              writeProfileJson(profileJson, rows, runs, profiledSeconds))
+        return fail(llvm::toString(std::move(err)));
   }
 
   std::string text = "{\n";

@@ -34,6 +34,9 @@ struct LoweringOptions {
   /// Run binq-ternary-weight-split first: ternary-weight linears become two
   /// binary XNOR-popcount GEMMs (the paper's TWS as a lowering strategy).
   bool splitTernary = false;
+  /// Time every model-level op through the runtime's profile hooks
+  /// (binq-profile-ops; `bq-compile --profile`).
+  bool profile = false;
 };
 
 /// Adds the whole lowering, from binq/func/linalg on tensors to the LLVM

@@ -20,7 +20,11 @@ def ConvertBinQToVector : Pass<"convert-binq-to-vector", "::mlir::ModuleOp"> {
       `math.ctpop` + `arith.addi` per 64-bit word of K (one broadcast input
       word against one vector of NR/8 weight words), followed by a fused
       epilogue (popcount to dot product, input and weight scales, offsets,
-      bias) written with masked `vector.transfer_write`. Bit-packed inputs of
+      bias) written with masked `vector.transfer_write`. The panel loop is
+      an `scf.forall` whose iterations write their column block of the
+      result (`tensor.parallel_insert_slice`), which
+      `binq-outline-parallel` later runs on the runtime's thread pool.
+      Bit-packed inputs of
       every pairing (binary, bool and ternary inputs against binary or
       ternary weights) share this kernel; integer inputs (k-bit
       activations) are split at run time into k {0,1} bit planes that run on

@@ -156,4 +156,80 @@ def AdaptiveSplit : Pass<"binq-adaptive-split", "::mlir::ModuleOp"> {
   ];
 }
 
+def OutlineParallel : Pass<"binq-outline-parallel", "::mlir::ModuleOp"> {
+  let summary = "Run scf.forall loops on the runtime's thread pool";
+  let description = [{
+    After bufferization, turns every one-dimensional `scf.forall` without
+    results (its body works on memrefs) into
+
+    * an outlined body, `llvm.func internal @<function>_forall(%context:
+      !llvm.ptr, %begin: i64, %end: i64)`, that runs the loop's iterations
+      `[begin, end)` (iteration `i` is the forall's `lb + i * step`) as an
+      `scf.for` over the original body. The values the body uses from
+      outside arrive through `%context`, a struct with one field per value:
+      memrefs as their LLVM descriptor structs (via
+      `builtin.unrealized_conversion_cast`, which the memref-to-LLVM
+      conversion folds away), `index` as `i64`, LLVM-compatible scalars and
+      vectors as they are. Constants and other operand-less, side-effect-free
+      ops (`memref.get_global`) are cloned into the body instead;
+    * at the loop's place: the context struct filled (allocated once, in the
+      entry block of the enclosing function), then, when the runtime
+      installed a `parallel_for` hook and the loop has at least two
+      iterations, `parallel_for(n, @body, %context)`; otherwise a direct call
+      `@body(%context, 0, n)`. A loop with a constant trip count of 0 or 1
+      is always the direct call.
+
+    The hook comes from the library's copy of the runtime's
+    `bq_runtime_hooks` table (`runtime/include/binq/abi.h`), an internal
+    global the runtime fills after loading the library, so the library has
+    no undefined symbols on the runtime, and a caller that installs nothing
+    gets serial loops. `parallel_for` may run chunks of the iteration space
+    on several threads at once: the loop's iterations must be independent,
+    as `scf.forall` promises.
+
+    Nested loops are outlined outermost first, so an inner loop's context
+    lives in the frame of the outer body (one per running chunk). A loop
+    with results, more than one induction variable, a device mapping or ops
+    in its `scf.forall.in_parallel` terminator, or a captured value of
+    another type, is an error at its location.
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::scf::SCFDialect"];
+}
+
+def ProfileOps : Pass<"binq-profile-ops", "::mlir::ModuleOp"> {
+  let summary = "Time every model-level op through the runtime's profile hooks";
+  let description = [{
+    Instruments the graph for `bq-compile --profile`. Every op at the top
+    level of a function body that computes a tensor or packed codes (all
+    `binq` ops but `binq.constant`, and ops such as the residual
+    `arith.addf`) is bracketed by
+
+    ```mlir
+    %start = llvm.call @__binq_profile_enter(%counter) : (!llvm.ptr) -> i64
+    %y = binq.linear ...
+    llvm.call @__binq_profile_exit(%counter, %start) : (!llvm.ptr, i64) -> ()
+    ```
+
+    where `%counter` addresses the op's kind in `@__binq_profile_counters`,
+    one `bq_profile_counter {calls, nanoseconds}` per kind. The two internal
+    functions call the runtime's `profile_enter` / `profile_exit` hooks
+    (`runtime/include/binq/abi.h`) when the runtime installed them and do
+    nothing otherwise. The calls may touch any memory, so the op's lowered
+    code stays between them.
+
+    A kind is the op name, and for the quantized ops the code types, which
+    identify the kernel: `binq.linear binary x binary` (input x weight),
+    `binq.linear i8 x ternary`, `binq.quantize binary`, `binq.pack ternary`,
+    `binq.layer_norm`, `arith.addf`, ... The module attribute
+    `binq.profile_kinds` lists the kinds in counter order; the emitter
+    exports them with the counters in `bq_module_info`.
+
+    Run it after `binq-fold-weights`, `binq-pack` and `cse` (so that only
+    run-time work is timed, once) and before `convert-binq-to-vector`.
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
+}
+
 #endif // BINQ_TRANSFORMS_PASSES_TD

@@ -14,6 +14,12 @@
  *     int64_t sizes[r]; int64_t strides[r]; }
  * (the MLIR C interface). Output buffers are provided by the caller.
  *
+ * A library calls nothing in the runtime (it has no undefined symbols on
+ * it). The runtime hands it a table of hooks instead, right after loading it
+ * (bq_module_info.set_runtime_hooks): a parallel-for, and the timers of
+ * libraries compiled with `bq-compile --profile`. A caller that installs no
+ * hooks (or NULL) gets serial loops and no profiling.
+ *
  *===----------------------------------------------------------------------===*/
 
 #ifndef BINQ_ABI_H
@@ -27,7 +33,7 @@ extern "C" {
 
 /* Bumped whenever the layout of the tables below or the calling convention
  * changes; the runtime refuses libraries with another version. */
-#define BQ_ABI_VERSION 2u
+#define BQ_ABI_VERSION 3u
 
 /* The symbol every compiled library exports. */
 #define BQ_MODULE_INFO_SYMBOL "bq_module_info"
@@ -74,6 +80,30 @@ typedef struct bq_model_info {
   int64_t num_labels;      /* logits per sequence (classification) */
 } bq_model_info;
 
+/* The body of a parallel loop: runs the iterations [begin, end) of the loop
+ * whose captured values `context` points to. */
+typedef void (*bq_parallel_body)(void *context, int64_t begin, int64_t end);
+
+/* Calls and time of one profile kind, accumulated by the runtime in storage
+ * the library owns (bq_module_info.profile_counters). */
+typedef struct bq_profile_counter {
+  int64_t calls;
+  int64_t nanoseconds;
+} bq_profile_counter;
+
+/* What the runtime provides to a library. Any entry may be NULL. */
+typedef struct bq_runtime_hooks {
+  /* Runs body(context, begin, end) over chunks that cover [0, n) exactly
+   * once, possibly on several threads at once, and returns when all are
+   * done. Generated code calls it for n >= 2 only. */
+  void (*parallel_for)(int64_t n, bq_parallel_body body, void *context);
+  /* Bracket one run of an instrumented op (--profile): enter returns a start
+   * time that exit receives; exit adds one call and the elapsed time to
+   * `counter`. */
+  int64_t (*profile_enter)(bq_profile_counter *counter);
+  void (*profile_exit)(bq_profile_counter *counter, int64_t start);
+} bq_runtime_hooks;
+
 typedef struct bq_module_info {
   uint32_t abi_version; /* BQ_ABI_VERSION at compile time */
   const char *binq_version;
@@ -82,6 +112,15 @@ typedef struct bq_module_info {
   int32_t num_functions;
   const bq_function_info *functions;
   const bq_model_info *model; /* NULL unless the library is a model */
+  /* Copies `hooks` (NULL: none) into the library; call it before any entry
+   * point runs, never while one runs. */
+  void (*set_runtime_hooks)(const bq_runtime_hooks *hooks);
+  /* Libraries compiled with --profile: the kind of every instrumented op
+   * ("binq.linear binary x binary", "binq.softmax", ...) and one counter per
+   * kind, in the same order. profile_kinds is NULL without --profile. */
+  int32_t num_profile_kinds;
+  const char *const *profile_kinds;
+  bq_profile_counter *profile_counters;
 } bq_module_info;
 
 typedef const bq_module_info *(*bq_module_info_fn)(void);

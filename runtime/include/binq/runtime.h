@@ -1,9 +1,10 @@
 /*===- binq/runtime.h - the BinQ runtime C API -----------------*- C -*-===*
  *
  * Loads a library written by bq-compile, checks its format version, and
- * calls its entry points. Plain C ABI: status codes, caller-owned buffers,
- * no global state; a loaded library may be called from several threads at
- * once (each call uses only its arguments and stack).
+ * calls its entry points. Plain C ABI: status codes, caller-owned buffers;
+ * a loaded library may be called from several threads at once (each call
+ * uses only its arguments and stack). The one global state is the thread
+ * pool that runs the libraries' parallel loops (bq_set_num_threads).
  *
  *===----------------------------------------------------------------------===*/
 
@@ -101,6 +102,61 @@ bq_status bq_model_run(const bq_library *library, int64_t batch, int64_t seq,
                        const int32_t *input_ids, const int32_t *attention_mask,
                        const int32_t *token_type_ids, float *output0,
                        float *output1, char *error, size_t error_size);
+
+/*===--------------------------------------------------------------------===*
+ * Threads
+ *
+ * Compiled libraries run their parallel loops (the binary GEMMs' output
+ * panels) on one process-wide pool of persistent worker threads, which
+ * bq_library_open installs into every library it loads. The calling thread
+ * works too: with n threads, n - 1 workers help it. A loop started while
+ * another one runs on the pool (from another thread, or nested) runs on its
+ * calling thread alone.
+ *===--------------------------------------------------------------------===*/
+
+/* Sets the number of threads parallel loops use, the calling thread
+ * included; n <= 0 means the default: the BINQ_NUM_THREADS environment
+ * variable if it holds a number from 1 to 256, else the number of cores
+ * this process may run on (its sched_getaffinity mask). At most 256.
+ * Returns the count in effect. Workers start or stop at the next parallel
+ * loop; call it between model runs. */
+int bq_set_num_threads(int n);
+
+/* The number of threads in effect (the default until bq_set_num_threads). */
+int bq_get_num_threads(void);
+
+/* Runs body(context, begin, end) over chunks that cover [0, n) exactly
+ * once, on the pool's threads and the calling one, and returns when every
+ * chunk is done. The parallel_for hook of compiled libraries; a C program
+ * may use it for its own loops. */
+void bq_parallel_for(int64_t n, bq_parallel_body body, void *context);
+
+/*===--------------------------------------------------------------------===*
+ * Profiling
+ *
+ * A library compiled with `bq-compile --profile` times every model-level op
+ * (binq.linear, binq.softmax, ...) on the calling thread, by kind. The
+ * counters live in the loaded library: opening the same file twice shares
+ * them.
+ *===--------------------------------------------------------------------===*/
+
+typedef struct bq_profile_entry {
+  const char *kind; /* "binq.linear binary x binary", "binq.softmax", ... */
+  int64_t calls;    /* runs of ops of this kind */
+  double seconds;   /* their total wall time (monotonic clock) */
+} bq_profile_entry;
+
+/* For a library compiled with --profile, copies the first `capacity`
+ * kinds' counts into `entries` (which may be NULL when capacity is 0) and
+ * returns the number of kinds; returns -1 for a library compiled without
+ * --profile (or a NULL library). Counts accumulate over every call since
+ * the library was loaded or bq_library_profile_reset. */
+int32_t bq_library_profile(const bq_library *library, bq_profile_entry *entries,
+                           int32_t capacity);
+
+/* Zeroes the library's profile counters (nothing without --profile). Do
+ * not call it while an entry point of the library runs. */
+void bq_library_profile_reset(const bq_library *library);
 
 /* A readable name for a status. */
 const char *bq_status_string(bq_status status);
