@@ -909,9 +909,9 @@ struct BinaryAttention {
     Type i64 = b.getI64Type();
     Value out =
         freshTensor(b, resultType, {mul(b, batch, seq), idx(b, width)});
-    auto sliceType = RankedTensorType::get({ShapedType::kDynamic, d},
-                                           b.getF32Type());
-    float root = static_cast<float>(std::sqrt(static_cast<double>(d)));
+    auto sliceType = RankedTensorType::get(
+        {getConstantIntValue(seq).value_or(ShapedType::kDynamic), d},
+        b.getF32Type());
     return forallBlocks(
         b, out, mul(b, batch, idx(b, heads)),
         [&](ImplicitLocOpBuilder &f, Value bh) {
@@ -938,8 +938,18 @@ struct BinaryAttention {
               [&](ImplicitLocOpBuilder &l, Value i, int64_t w) {
                 return signWord(l, q, add(l, firstToken, i), firstCol, w);
               });
+          // Padded with zero bits to whole words of keys, so that every
+          // 16-key load is in bounds.
+          Value paddedKeys = mul(f, keyWords, idx(f, 64));
           Value kBits = fill(
-              f, tensor::EmptyOp::create(f, ArrayRef<OpFoldResult>{f.getIndexAttr(nw), seq}, i64),
+              f,
+              linalg::FillOp::create(
+                  f, ValueRange{i64Const(f, 0)},
+                  ValueRange{tensor::EmptyOp::create(
+                      f,
+                      ArrayRef<OpFoldResult>{f.getIndexAttr(nw), paddedKeys},
+                      i64)})
+                  .getResult(0),
               seq, nw,
               [&](ImplicitLocOpBuilder &, Value j, int64_t w) {
                 return SmallVector<Value>{idx(f, w), j};
@@ -994,8 +1004,42 @@ struct BinaryAttention {
                            })
                     .getResult(0);
               });
-          // Attention map bits p[i][j / 64], 16 keys per step; keys past S
-          // read 0 as their mask, so their bit is 0.
+          // The map test of the reference, dot / sqrt(d) + (1 - m) * -10000
+          // > 0 (>= 0 if not strict), on integers: the mask term is -0 for
+          // m = 1, and otherwise at least 10000 > sqrt(d) >= |dot / sqrt(d)|
+          // in magnitude, so it decides alone. Per key word: `follow` has
+          // the keys with m = 1 (whose bit is dot's test), `always` those
+          // with m > 1. Keys past S read m = 0: their bit is 0.
+          Value maskWords = fill(
+              f,
+              tensor::EmptyOp::create(
+                  f, ArrayRef<OpFoldResult>{keyWords, f.getIndexAttr(2)}, i64),
+              keyWords, 2,
+              [&](ImplicitLocOpBuilder &l, Value jw, int64_t which) {
+                return SmallVector<Value>{jw, idx(l, which)};
+              },
+              [&](ImplicitLocOpBuilder &l, Value jw, int64_t which) {
+                Value word = i64Const(l, 0);
+                for (int64_t chunk = 0; chunk < 4; ++chunk) {
+                  Value j0 = add(l, mul(l, jw, idx(l, 64)),
+                                 idx(l, chunk * kWordLanes));
+                  Value m = readVector(l, mask, {item, j0}, false);
+                  Value test = arith::CmpIOp::create(
+                      l,
+                      which == 0 ? arith::CmpIPredicate::eq
+                                 : arith::CmpIPredicate::sgt,
+                      m,
+                      splat(l, m.getType(), l.getI32IntegerAttr(1)));
+                  word = arith::OrIOp::create(
+                      l, word,
+                      arith::ShLIOp::create(l, bitsOf(l, test),
+                                            i64Const(l, chunk * kWordLanes)));
+                }
+                return word;
+              });
+          // dot > 0 <=> 2 * mismatches < d (<= d when not strict).
+          Value limit = splat(f, wordVector(), f.getI64IntegerAttr(d));
+          Value one = splat(f, wordVector(), f.getI64IntegerAttr(1));
           Value pBits = tensor::EmptyOp::create(
               f, ArrayRef<OpFoldResult>{seq, keyWords}, i64);
           pBits = scf::ForOp::create(
@@ -1023,67 +1067,32 @@ struct BinaryAttention {
                                           ww.getI64IntegerAttr(0));
                                 for (int64_t w = 0; w < nw; ++w) {
                                   Value keys = readVector(
-                                      ww, kBits, {idx(ww, w), j0}, false);
+                                      ww, kBits, {idx(ww, w), j0}, true);
                                   mismatches = arith::AddIOp::create(
                                       ww, mismatches,
                                       math::CtPopOp::create(
                                           ww, arith::XOrIOp::create(
                                                   ww, query[w], keys)));
                                 }
-                                // dot = d - 2 * mismatches, exact in float.
-                                Value dot = arith::SubIOp::create(
+                                Value positive = arith::CmpIOp::create(
                                     ww,
-                                    splat(ww, wordVector(),
-                                          ww.getI64IntegerAttr(d)),
-                                    arith::ShLIOp::create(
-                                        ww, mismatches,
-                                        splat(ww, wordVector(),
-                                              ww.getI64IntegerAttr(1))));
-                                Value score = arith::DivFOp::create(
-                                    ww,
-                                    arith::SIToFPOp::create(ww, f32Vector(ww),
-                                                            dot),
-                                    splat(ww, f32Vector(ww),
-                                          ww.getF32FloatAttr(root)));
-                                Value keep = arith::SIToFPOp::create(
-                                    ww, f32Vector(ww),
-                                    readVector(ww, mask, {item, j0}, false));
-                                Value term = arith::MulFOp::create(
-                                    ww,
-                                    arith::SubFOp::create(
-                                        ww,
-                                        splat(ww, f32Vector(ww),
-                                              ww.getF32FloatAttr(1.0f)),
-                                        keep),
-                                    splat(ww, f32Vector(ww),
-                                          ww.getF32FloatAttr(-10000.0f)));
-                                score = arith::AddFOp::create(ww, score, term);
-                                Value positive = arith::CmpFOp::create(
-                                    ww,
-                                    strict ? arith::CmpFPredicate::OGT
-                                           : arith::CmpFPredicate::OGE,
-                                    score,
-                                    splat(ww, f32Vector(ww),
-                                          ww.getF32FloatAttr(0.0f)));
-                                // Keys past S: the mask reads 0 there, but
-                                // a non-strict test would still pass a 0
-                                // score, so clear them explicitly.
-                                Value inRange = vector::CreateMaskOp::create(
-                                    ww,
-                                    VectorType::get({kWordLanes},
-                                                    ww.getI1Type()),
-                                    ValueRange{arith::SubIOp::create(
-                                        ww,
-                                        arith::MaxUIOp::create(ww, seq, j0),
-                                        j0)});
-                                positive = arith::AndIOp::create(ww, positive,
-                                                                 inRange);
+                                    strict ? arith::CmpIPredicate::slt
+                                           : arith::CmpIPredicate::sle,
+                                    arith::ShLIOp::create(ww, mismatches, one),
+                                    limit);
                                 word = arith::OrIOp::create(
                                     ww, word,
                                     arith::ShLIOp::create(
                                         ww, bitsOf(ww, positive),
                                         i64Const(ww, chunk * kWordLanes)));
                               }
+                              Value follow = tensor::ExtractOp::create(
+                                  ww, maskWords, ValueRange{jw, idx(ww, 0)});
+                              Value always = tensor::ExtractOp::create(
+                                  ww, maskWords, ValueRange{jw, idx(ww, 1)});
+                              word = arith::OrIOp::create(
+                                  ww, arith::AndIOp::create(ww, word, follow),
+                                  always);
                               scf::YieldOp::create(
                                   ww, ValueRange{tensor::InsertOp::create(
                                           ww, word, wIter[0],
@@ -1162,8 +1171,9 @@ struct AttentionContextLowering : OpConversionPattern<AttentionContextOp> {
     RankedTensorType resultType = op.getType();
     Value out =
         freshTensor(b, resultType, {mul(b, batch, seq), idx(b, width)});
-    auto sliceType = RankedTensorType::get({ShapedType::kDynamic, d},
-                                           b.getF32Type());
+    auto sliceType = RankedTensorType::get(
+        {getConstantIntValue(seq).value_or(ShapedType::kDynamic), d},
+        b.getF32Type());
     Value result = forallBlocks(
         b, out, mul(b, batch, idx(b, heads)),
         [&](ImplicitLocOpBuilder &f, Value bh) {
@@ -1227,7 +1237,8 @@ struct AttentionContextLowering : OpConversionPattern<AttentionContextOp> {
         positive.getSpec().kind != ref::QuantizerKind::Bool)
       return {};
     auto scores = positive.getInput().getDefiningOp<AttentionScoresOp>();
-    if (!scores || scores.getNumHeads() != heads)
+    // The map test on integers needs sqrt(d) < 10000 (see BinaryAttention).
+    if (!scores || int64_t(scores.getNumHeads()) != heads || d >= (1 << 24))
       return {};
     Value q = signInput(scores.getQueries()), k = signInput(scores.getKeys());
     if (!q || !k)
