@@ -42,16 +42,22 @@ def ConvertBinQToVector : Pass<"convert-binq-to-vector", "::mlir::ModuleOp"> {
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
     "::mlir::linalg::LinalgDialect",
+    "::mlir::LLVM::LLVMDialect",
     "::mlir::math::MathDialect",
     "::mlir::scf::SCFDialect",
     "::mlir::tensor::TensorDialect",
     "::mlir::vector::VectorDialect",
   ];
   let options = [
-    Option<"rowTile", "row-tile", "int64_t", /*default=*/"4",
-           "Input rows (M) per register tile of the GEMM kernel; with the "
-           "weight panel width NR the tile keeps row-tile x NR/8 vector "
-           "accumulators in registers">,
+    Option<"targetFeatures", "target-features", "std::string",
+           /*default=*/"",
+           "LLVM feature flags of the target CPU (\"+avx2,+avx512f,...\"; "
+           "empty: generic x86-64) that choose the kernel variant, the vector "
+           "width and the register tile (docs/Design.md)">,
+    Option<"rowTile", "row-tile", "int64_t", /*default=*/"0",
+           "Input rows (M) per register tile of the GEMM kernel (1 to 16); "
+           "0 chooses the largest tile whose accumulators fit the target's "
+           "vector registers">,
   ];
 }
 
