@@ -793,9 +793,10 @@ struct GemmPlan {
   bool vnni() const { return kernel.variant == GemmVariant::Vnni; }
   bool bitPlanes() const { return kernel.variant == GemmVariant::BitPlane; }
   bool inputValidPlane() const { return inputBool || inputTernary; }
-  /// Popcount kernels count valid positions per output in a second
-  /// accumulator only when both operands have a valid (bool/nonzero) plane;
-  /// otherwise the count is K, per row or per channel, known before.
+  /// A second accumulator counts the valid positions of each output when
+  /// they depend on both operands: ternary weights against an input with a
+  /// valid (bool/nonzero) plane or against bit planes. Otherwise the count
+  /// is K, per row or per channel, known before the GEMM.
   bool countsValid() const {
     return (inputValidPlane() || bitPlanes()) && weightTernary;
   }
@@ -830,12 +831,15 @@ void columnStats(ArrayRef<int32_t> codes, const GemmPlan &plan,
     }
 }
 
-/// The weights of the VNNI kernel, re-laid out at compile time: per panel of
-/// NR channels and block of blockK codes of K, one 32-bit word per channel
-/// whose byte j holds, in bits [codeBits * i, codeBits * (i + 1)), the code of
-/// k = block * blockK + 4 * i + j: 1 for w = -1 and 0 for +1 (binary), w + 1
-/// (ternary), 0 past K and N. Expansion step i, (word >> codeBits * i) &
-/// mask, gives 4 consecutive codes per channel: vpdpbusd's unsigned operand.
+/// The weights of the VNNI kernel, re-laid out at compile time: per block of
+/// blockK codes of K, one 32-bit word per channel whose byte j holds, in bits
+/// [codeBits * i, codeBits * (i + 1)), the code of k = block * blockK + 4 * i
+/// + j: 1 for w = -1 and 0 for +1 (binary), w + 1 (ternary), 0 past K and N.
+/// Expansion step i, (word >> codeBits * i) & mask, gives 4 consecutive
+/// codes per channel. Words are ordered [NV][panel][block][L]: the NV
+/// vectors of a panel are NV separate streams of memory, which keeps a GEMV
+/// from DRAM going across 4 KiB page boundaries (one stream reached 20-60%
+/// of the bandwidth, depending on how the library's pages were mapped).
 std::vector<int32_t> vnniWeightWords(ArrayRef<int32_t> codes,
                                      const GemmPlan &plan) {
   std::vector<int32_t> words(plan.panels * plan.blocks * plan.NR, 0);
@@ -977,7 +981,7 @@ private:
                                t.getIntegerAttr(type.getElementType(), value)));
   }
 
-  /// Index of the first channel of vector `nv` of a panel.
+  /// Index of channel `offset` of a panel.
   Value channel(ImplicitLocOpBuilder &t, Value panel, int64_t offset) {
     return add(t, mul(t, panel, idx(t, plan.NR)), idx(t, offset));
   }
@@ -995,7 +999,7 @@ private:
   }
 
   /// The broadcast word `word` of K of row `row` of a bit-packed input
-  /// tensor (plane after plane, `planeWords` words each).
+  /// tensor (plane after plane, inputPlaneWords words each).
   Value inputWord(ImplicitLocOpBuilder &t, Value packed, Value row, Value word,
                   int64_t plane) {
     Value index = add(t, mul(t, row, idx(t, plan.words)), word);
