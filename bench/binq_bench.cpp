@@ -7,7 +7,10 @@
 // Y[M,N] = X[M,K] * W[N,K]^T:
 //
 //   BinQ/W1A1/M/K/N       sign(x) activations, BWN weights (XNOR-popcount)
-//   BinQ/W1A8/M/K/N       8-bit activations, BWN weights
+//   BinQ/W1A8/M/K/N       8-bit activations, BWN weights (VNNI where the
+//                         CPU has it, else bit planes)
+//   BinQ/W2A1, W2A2, W2A8 TWN (ternary) weights against sign(x), ternary
+//                         (elastic 2-bit) and 8-bit activations
 //   BinQ_entry/...        the same, calling the entry point directly with
 //                         prebuilt descriptors (no bq_library_call checks)
 //   OpenBLAS_sgemm/M/K/N  cblas_sgemm, one thread
@@ -79,7 +82,11 @@ struct Variant {
   const char *label;  // in the benchmark name
   const char *prefix; // of the library and function names
 };
-constexpr Variant kVariants[] = {{"W1A1", "w1a1"}, {"W1A8", "w1a8"}};
+constexpr Variant kVariants[] = {{"W1A1", "w1a1"},
+                                 {"W1A8", "w1a8"},
+                                 {"W2A1", "w2a1"},
+                                 {"W2A2", "w2a2"},
+                                 {"W2A8", "w2a8"}};
 
 std::string libraryDir = BINQ_BENCH_LIBRARY_DIR;
 

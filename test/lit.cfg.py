@@ -42,8 +42,12 @@ def cpu_flags():
 flags = cpu_flags()
 if "avx512f" in flags and "avx512_vpopcntdq" in flags:
     config.available_features.add("cpu-avx512-vpopcntdq")
+if "avx512f" in flags and "avx512bw" in flags and "avx512_vnni" in flags:
+    config.available_features.add("cpu-avx512-vnni")
 if "avx2" in flags:
     config.available_features.add("cpu-avx2")
+if "avx2" in flags and "avx_vnni" in flags:
+    config.available_features.add("cpu-avxvnni")
 
 # The independent PyTorch reference (test/Model/Inputs/torch_reference.py)
 # runs with Debian's /usr/bin/python3, the interpreter that has torch.

@@ -1,6 +1,7 @@
 //===- Emit.cpp - LLVM IR, object files and shared libraries --------------===//
 
 #include "BinQ/Compiler/Compiler.h"
+#include "BinQ/Conversion/GemmKernels.h"
 #include "BinQ/Transforms/RuntimeHooks.h"
 #include "binq/abi.h"
 
@@ -84,6 +85,20 @@ binq::createTargetMachine(const TargetOptions &options) {
     return llvm::createStringError("could not create a target machine for " +
                                    cpu);
   return tm;
+}
+
+std::string binq::kernelTargetFeatures(const llvm::TargetMachine &tm) {
+  const llvm::MCSubtargetInfo *info = tm.getMCSubtargetInfo();
+  std::string flags;
+  for (llvm::StringRef name : kernelFeatureNames()) {
+    std::string flag = ("+" + name).str();
+    if (!info->checkFeatures(flag))
+      continue;
+    if (!flags.empty())
+      flags += ",";
+    flags += flag;
+  }
+  return flags;
 }
 
 //===----------------------------------------------------------------------===//

@@ -10,14 +10,26 @@ using namespace mlir;
 namespace {
 struct LowerToLLVMPipelineOptions
     : public PassPipelineOptions<LowerToLLVMPipelineOptions> {
+  PassOptions::Option<std::string> targetCpu{
+      *this, "target-cpu",
+      llvm::cl::desc("CPU whose features choose the GEMM kernels (an LLVM "
+                     "x86 CPU name or 'host'; default: generic x86-64)"),
+      llvm::cl::init("")};
+  PassOptions::Option<std::string> targetFeatures{
+      *this, "target-features",
+      llvm::cl::desc("LLVM feature flags on top of the CPU's "
+                     "(\"+avx2,-avx512vnni\")"),
+      llvm::cl::init("")};
   PassOptions::Option<int64_t> panelWidth{
       *this, "panel-width",
-      llvm::cl::desc("Output channels per packed weight panel (NR)"),
-      llvm::cl::init(16)};
+      llvm::cl::desc("Output channels per packed weight panel (NR; 0: chosen "
+                     "per linear for the target)"),
+      llvm::cl::init(0)};
   PassOptions::Option<int64_t> rowTile{
       *this, "row-tile",
-      llvm::cl::desc("Input rows per GEMM register tile (MR)"),
-      llvm::cl::init(4)};
+      llvm::cl::desc("Input rows per GEMM register tile (MR; 0: chosen per "
+                     "linear for the target)"),
+      llvm::cl::init(0)};
   PassOptions::Option<bool> splitTernary{
       *this, "split-ternary",
       llvm::cl::desc("Split ternary weights into two binary halves first "
@@ -40,13 +52,15 @@ void binq::buildLowerToLLVMPipeline(OpPassManager &pm,
   if (options.splitTernary)
     os << "binq-ternary-weight-split,";
   os << "binq-fold-weights,"
-     << "binq-pack{panel-width=" << options.panelWidth << "},"
+     << "binq-pack{panel-width=" << options.panelWidth << " target-features=\""
+     << options.targetFeatures << "\"},"
      << "canonicalize,";
   // Instrumented after weight folding and packing, so that only run-time
   // work is timed, and after cse, so that each computation is timed once.
   if (options.profile)
     os << "cse,binq-profile-ops,";
-  os << "convert-binq-to-vector{row-tile=" << options.rowTile << "},"
+  os << "convert-binq-to-vector{row-tile=" << options.rowTile
+     << " target-features=\"" << options.targetFeatures << "\"},"
      << "canonicalize,cse,"
      // Elementwise tensor arith (e.g. the sum of a split pair) bufferizes as
      // linalg.
@@ -82,18 +96,36 @@ void binq::buildLowerToLLVMPipeline(OpPassManager &pm,
 }
 
 void binq::registerBinQPipelines() {
-  PassPipelineRegistration<LowerToLLVMPipelineOptions>(
+  registerPassPipeline(
       "binq-lower-to-llvm",
       "Lower a module of binq, func, linalg, tensor and arith ops to the LLVM "
       "dialect: fold and pack the weights, lower binq to vectorized "
       "XNOR-popcount loops, bufferize (results become out-parameters), and "
       "convert everything to LLVM",
-      [](OpPassManager &pm, const LowerToLLVMPipelineOptions &options) {
+      [](OpPassManager &pm, StringRef text,
+         function_ref<LogicalResult(const Twine &)> errorHandler) {
+        LowerToLLVMPipelineOptions options;
+        if (failed(options.parseFromString(text)))
+          return failure();
         LoweringOptions lowering;
+        lowering.targetFeatures = options.targetFeatures;
+        if (!options.targetCpu.empty()) {
+          TargetOptions target;
+          target.cpu = options.targetCpu;
+          target.features = options.targetFeatures;
+          auto tm = createTargetMachine(target);
+          if (!tm)
+            return errorHandler(llvm::toString(tm.takeError()));
+          lowering.targetFeatures = kernelTargetFeatures(**tm);
+        }
         lowering.panelWidth = options.panelWidth;
         lowering.rowTile = options.rowTile;
         lowering.splitTernary = options.splitTernary;
         lowering.profile = options.profile;
         buildLowerToLLVMPipeline(pm, lowering);
+        return success();
+      },
+      [](function_ref<void(const detail::PassOptions &)> printOptions) {
+        printOptions(LowerToLLVMPipelineOptions());
       });
 }

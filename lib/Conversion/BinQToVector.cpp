@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "BinQ/Conversion/GemmKernels.h"
 #include "BinQ/Conversion/Passes.h"
 #include "BinQ/IR/BinQ.h"
 #include "LoweringUtils.h"
@@ -15,6 +16,7 @@
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Func/Transforms/FuncConversions.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Utils/StructuredOpsUtils.h"
 #include "mlir/IR/ImplicitLocOpBuilder.h"
 #include "mlir/IR/Matchers.h"
@@ -769,78 +771,134 @@ struct UnpackLowering : OpConversionPattern<UnpackOp> {
 };
 
 //===----------------------------------------------------------------------===//
-// binq.linear: the GEMM kernel
+// binq.linear: the GEMM kernels
 //===----------------------------------------------------------------------===//
 
 /// Everything the kernel emitter needs about one binq.linear.
 struct GemmPlan {
-  int64_t N, K, NR, NV, panels, words;
+  GemmKernel kernel;
+  int64_t N, K, words;
+  /// Output channels per panel (NR), vectors per panel (NV), elements per
+  /// vector (L), rows per tile (MR) and panels over N of the kernel.
+  int64_t NR, NV, lanes, MR, panels;
   /// Bits of integer input codes (the number of bit planes).
   int64_t inputBits = 0;
   Type inputCode, weightCode;
-  bool inputPacked;
-  bool weightTernary;
-  bool hasOffsets, hasBias;
-  bool perRowInputScale, perChannelWeightScale;
+  bool inputPacked, inputBool, inputTernary, weightTernary;
+  bool hasOffsets, hasBias, perRowInputScale, perChannelWeightScale;
+  /// VNNI: bits per expanded weight code (1 binary, 2 ternary), codes of K
+  /// per block (8 / codeBits expansion steps of 4 codes per 32-bit lane)
+  /// and blocks over K.
+  int64_t codeBits = 0, blockK = 0, blocks = 0;
+
+  bool vnni() const { return kernel.variant == GemmVariant::Vnni; }
+  bool bitPlanes() const { return kernel.variant == GemmVariant::BitPlane; }
+  bool inputValidPlane() const { return inputBool || inputTernary; }
+  /// A second accumulator counts the valid positions of each output when
+  /// they depend on both operands: ternary weights against an input with a
+  /// valid (bool/nonzero) plane or against bit planes. Otherwise the count
+  /// is K, per row or per channel, known before the GEMM.
+  bool countsValid() const {
+    return (inputValidPlane() || bitPlanes()) && weightTernary;
+  }
+  /// The epilogue adds xo[m] * sum(w[n]).
+  bool needsColumnSums() const { return hasOffsets; }
+  /// The popcount count of a binary or ternary input against ternary
+  /// weights is the number of nonzero weights of the channel.
+  bool needsColumnNonzeros() const {
+    return !vnni() && !countsValid() && weightTernary;
+  }
+  /// The row term: the number of valid input positions (bool/ternary input
+  /// on binary weights) or the sum of the integer codes (bit-plane binary,
+  /// VNNI).
+  bool needsRowCounts() const {
+    return vnni() || (!countsValid() && (bitPlanes() || inputValidPlane()));
+  }
+  bool fullPanels() const { return N % NR == 0; }
 };
+
+/// Per-channel sums of weight codes and counts of nonzero codes, padded with
+/// zeros to whole panels; `codes` is [N, K] row-major.
+void columnStats(ArrayRef<int32_t> codes, const GemmPlan &plan,
+                 SmallVectorImpl<int32_t> &sums,
+                 SmallVectorImpl<int32_t> &nonzeros) {
+  sums.assign(plan.panels * plan.NR, 0);
+  nonzeros.assign(plan.panels * plan.NR, 0);
+  for (int64_t n = 0; n < plan.N; ++n)
+    for (int64_t k = 0; k < plan.K; ++k) {
+      int32_t w = codes[n * plan.K + k];
+      sums[n] += w;
+      nonzeros[n] += w != 0;
+    }
+}
+
+/// The weights of the VNNI kernel, re-laid out at compile time: per block of
+/// blockK codes of K, one 32-bit word per channel whose byte j holds, in bits
+/// [codeBits * i, codeBits * (i + 1)), the code of k = block * blockK + 4 * i
+/// + j: 1 for w = -1 and 0 for +1 (binary), w + 1 (ternary), 0 past K and N.
+/// Expansion step i, (word >> codeBits * i) & mask, gives 4 consecutive
+/// codes per channel. Words are ordered [NV][panel][block][L]: the NV
+/// vectors of a panel are NV separate streams of memory, which keeps a GEMV
+/// from DRAM going across 4 KiB page boundaries (one stream reached 20-60%
+/// of the bandwidth, depending on how the library's pages were mapped).
+std::vector<int32_t> vnniWeightWords(ArrayRef<int32_t> codes,
+                                     const GemmPlan &plan) {
+  std::vector<int32_t> words(plan.panels * plan.blocks * plan.NR, 0);
+  for (int64_t n = 0; n < plan.N; ++n)
+    for (int64_t k = 0; k < plan.K; ++k) {
+      int32_t w = codes[n * plan.K + k];
+      uint32_t code = plan.weightTernary ? uint32_t(w + 1) : uint32_t(w < 0);
+      int64_t block = k / plan.blockK, step = (k % plan.blockK) / 4;
+      int64_t byte = k % 4;
+      int64_t nv = (n % plan.NR) / plan.lanes, lane = n % plan.lanes;
+      int64_t at = ((nv * plan.panels + n / plan.NR) * plan.blocks + block) *
+                       plan.lanes +
+                   lane;
+      words[at] = int32_t(uint32_t(words[at]) |
+                          code << (8 * byte + plan.codeBits * step));
+    }
+  return words;
+}
 
 class GemmEmitter {
 public:
   GemmEmitter(ImplicitLocOpBuilder &b, const GemmPlan &plan, Value input,
               Value inputScales, Value inputOffsets, Value weight,
-              Value weightScales, Value bias, int64_t rowTile)
+              Value weightScales, Value bias, func::FuncOp dotProduct)
       : b(b), plan(plan), input(input), inputScales(inputScales),
         inputOffsets(inputOffsets), weight(weight), weightScales(weightScales),
-        bias(bias), rowTile(rowTile) {
-    i64Vec = VectorType::get({8}, b.getI64Type());
-    i32Vec = VectorType::get({8}, b.getI32Type());
-    f32Vec = VectorType::get({8}, b.getF32Type());
+        bias(bias), dotProduct(dotProduct) {
+    int64_t L = plan.lanes;
+    wordVec = VectorType::get({L}, b.getI64Type());
+    sumVec = VectorType::get({L}, b.getI32Type());
+  }
+
+  /// Column data of constant weights, computed at compile time: the VNNI
+  /// weight words, sums and nonzero counts per channel.
+  void setConstantWeights(ArrayRef<int32_t> codes) {
+    SmallVector<int32_t> sums, nonzeros;
+    columnStats(codes, plan, sums, nonzeros);
+    if (plan.needsColumnSums())
+      columnSums = i32Constant(sums);
+    if (plan.needsColumnNonzeros())
+      columnNonzeros = i32Constant(nonzeros);
+    if (plan.vnni())
+      weight = i32Constant(vnniWeightWords(codes, plan));
   }
 
   Value emit(Value M, RankedTensorType resultType) {
     // A static result stays static, so bufferization can write it straight
-    // into the caller's output buffer.
+    // into the caller's output buffer. Not a tensor.empty: cse would merge
+    // it with another linear's, and the second writer would then need a
+    // copy of the first.
     SmallVector<Value> dynamicM;
     if (resultType.isDynamicDim(0))
       dynamicM.push_back(M);
-    Value out = tensor::EmptyOp::create(b, resultType, dynamicM);
-    inputPlaneWords = mul(b, M, idx(b, plan.words));
-    if (!plan.inputPacked)
-      inputPlanes = packBitPlanes(M);
-    if (!plan.perRowInputScale)
-      inputScale0 =
-          tensor::ExtractOp::create(b, inputScales, ValueRange{idx(b, 0)});
-    if (plan.hasOffsets &&
-        cast<RankedTensorType>(inputOffsets.getType()).getDimSize(0) == 1)
-      inputOffset0 =
-          tensor::ExtractOp::create(b, inputOffsets, ValueRange{idx(b, 0)});
-    Value mTile = idx(b, rowTile);
-    // Rows [0, mMain) in tiles of rowTile, the rest one by one.
-    Value mMain = mul(b, arith::DivUIOp::create(b, M, mTile), mTile);
-    // The tile loops of one panel, writing its column block `block`.
-    auto emitPanel = [&](ImplicitLocOpBuilder &p, Value panel,
-                         Value block) -> Value {
-      PanelConstants consts = panelConstants(p, panel);
-      auto tiles = scf::ForOp::create(
-          p, idx(p, 0), mMain, idx(p, rowTile), ValueRange{block},
-          [&](OpBuilder &tb, Location tloc, Value m, ValueRange iter) {
-            ImplicitLocOpBuilder t(tloc, tb);
-            scf::YieldOp::create(
-                t, emitTile(t, panel, m, rowTile, consts, iter[0]));
-          });
-      auto rest = scf::ForOp::create(
-          p, mMain, M, idx(p, 1), tiles.getResults(),
-          [&](OpBuilder &tb, Location tloc, Value m, ValueRange iter) {
-            ImplicitLocOpBuilder t(tloc, tb);
-            scf::YieldOp::create(t, emitTile(t, panel, m, 1, consts, iter[0]));
-          });
-      return rest.getResult(0);
-    };
-    // One panel is the whole result: nothing to share among threads, and
-    // no slice (a slice of a tensor.empty that cse merged with another
-    // linear's would make bufferization copy it).
+    Value out = bufferization::AllocTensorOp::create(b, resultType, dynamicM);
+    prepareOperands(M);
+    // One panel is the whole result: nothing to share among threads.
     if (plan.panels == 1)
-      return emitPanel(b, idx(b, 0), out);
+      return emitPanel(b, idx(b, 0), M, out);
     // Panels are independent, each writing its own column block of the
     // result, so the panel loop is an scf.forall (binq-outline-parallel runs
     // it on the runtime's thread pool). An iteration works on the slice
@@ -866,7 +924,7 @@ public:
           SmallVector<OpFoldResult> strides(2, p.getIndexAttr(1));
           Value block = tensor::ExtractSliceOp::create(p, shared, offsets,
                                                        sizes, strides);
-          Value written = emitPanel(p, panel, block);
+          Value written = emitPanel(p, panel, M, block);
           auto inParallel = scf::InParallelOp::create(p);
           p.setInsertionPointToStart(&inParallel.getRegion().front());
           tensor::ParallelInsertSliceOp::create(p, written, shared, offsets,
@@ -876,157 +934,128 @@ public:
   }
 
 private:
-  /// Per-panel epilogue vectors: weight scales, bias and weight row sums.
-  struct PanelConstants {
-    SmallVector<Value> weightScale, bias, weightSum;
-  };
-
-  Value weightWordIndex(ImplicitLocOpBuilder &t, Value panel, Value word,
-                        int64_t nv, int64_t plane) {
-    int64_t planeWords = plan.panels * plan.words * plan.NR;
-    Value base = mul(t, add(t, mul(t, panel, idx(t, plan.words)), word),
-                     idx(t, plan.NR));
-    return add(t, base, idx(t, nv * 8 + plane * planeWords));
+  Value i32Constant(ArrayRef<int32_t> values) {
+    auto type = RankedTensorType::get({int64_t(values.size())}, b.getI32Type());
+    return arith::ConstantOp::create(b, type,
+                                     DenseIntElementsAttr::get(type, values));
   }
 
-  Value loadWeightWords(ImplicitLocOpBuilder &t, Value panel, Value word,
-                        int64_t nv, int64_t plane) {
-    Value index = weightWordIndex(t, panel, word, nv, plane);
-    return vector::TransferReadOp::create(t, i64Vec, weight, ValueRange{index},
-                                          i64Const(t, 0), ArrayRef<bool>{true});
+  /// What every panel reads: the input in the kernel's layout, the row
+  /// terms, the column data of run-time weights, the per-tensor scales.
+  void prepareOperands(Value M) {
+    inputPlaneWords = mul(b, M, idx(b, plan.words));
+    if (plan.bitPlanes())
+      inputPlanes = packBitPlanes(M);
+    if (plan.needsRowCounts())
+      rowCounts = plan.inputPacked ? validRowCounts(M) : integerRowSums(M);
+    if ((plan.needsColumnSums() && !columnSums) ||
+        (plan.needsColumnNonzeros() && !columnNonzeros))
+      computeColumnStats();
+    if (!plan.perRowInputScale)
+      inputScale0 =
+          tensor::ExtractOp::create(b, inputScales, ValueRange{idx(b, 0)});
+    if (plan.hasOffsets &&
+        cast<RankedTensorType>(inputOffsets.getType()).getDimSize(0) == 1)
+      inputOffset0 =
+          tensor::ExtractOp::create(b, inputOffsets, ValueRange{idx(b, 0)});
+    if (!plan.perChannelWeightScale)
+      weightScale0 =
+          tensor::ExtractOp::create(b, weightScales, ValueRange{idx(b, 0)});
   }
 
-  /// A vector<8xf32> of per-output-channel values (padded with 0 past N).
-  Value loadChannels(ImplicitLocOpBuilder &p, Value tensor, Value panel,
-                     int64_t nv) {
-    Value n = add(p, mul(p, panel, idx(p, plan.NR)), idx(p, nv * 8));
-    return vector::TransferReadOp::create(p, f32Vec, tensor, ValueRange{n},
-                                          f32Const(p, 0.0f),
-                                          ArrayRef<bool>{false});
-  }
-
-  PanelConstants panelConstants(ImplicitLocOpBuilder &p, Value panel) {
-    PanelConstants consts;
-    for (int64_t nv = 0; nv < plan.NV; ++nv) {
-      if (plan.perChannelWeightScale)
-        consts.weightScale.push_back(loadChannels(p, weightScales, panel, nv));
-      else
-        consts.weightScale.push_back(vector::BroadcastOp::create(
-            p, f32Vec,
-            tensor::ExtractOp::create(p, weightScales, ValueRange{idx(p, 0)})));
-      if (plan.hasBias)
-        consts.bias.push_back(loadChannels(p, bias, panel, nv));
-    }
-    if (plan.hasOffsets)
-      consts.weightSum = weightSums(p, panel);
-    return consts;
-  }
-
-  /// float(sum_k w[n, k]) for the channels of a panel, from the packed words:
-  /// K - 2 * popcount(sign) for binary weights, popcount(nonzero) -
-  /// 2 * popcount(nonzero & sign) for ternary ones.
-  SmallVector<Value> weightSums(ImplicitLocOpBuilder &p, Value panel) {
-    Value zero = arith::ConstantOp::create(
-        p, i64Vec, DenseElementsAttr::get(i64Vec, p.getI64IntegerAttr(0)));
-    SmallVector<Value> init(2 * plan.NV, zero);
-    auto loop = scf::ForOp::create(
-        p, idx(p, 0), idx(p, plan.words), idx(p, 1), init,
-        [&](OpBuilder &kb, Location loc, Value word, ValueRange accs) {
-          ImplicitLocOpBuilder k(loc, kb);
-          SmallVector<Value> next;
-          for (int64_t nv = 0; nv < plan.NV; ++nv) {
-            Value sign = loadWeightWords(k, panel, word, nv, 0);
-            Value valid;
-            if (plan.weightTernary) {
-              valid = loadWeightWords(k, panel, word, nv, 1);
-              sign = arith::AndIOp::create(k, sign, valid);
-            }
-            next.push_back(arith::AddIOp::create(
-                k, accs[nv], math::CtPopOp::create(k, sign)));
-            next.push_back(
-                valid ? arith::AddIOp::create(k, accs[plan.NV + nv],
-                                              math::CtPopOp::create(k, valid))
-                            .getResult()
-                      : accs[plan.NV + nv]);
-          }
-          // Reorder: first NV negatives, then NV valids.
-          SmallVector<Value> ordered(2 * plan.NV);
-          for (int64_t nv = 0; nv < plan.NV; ++nv) {
-            ordered[nv] = next[2 * nv];
-            ordered[plan.NV + nv] = next[2 * nv + 1];
-          }
-          scf::YieldOp::create(k, ordered);
+  /// All rows of one panel: tiles of MR rows, then the remaining M mod MR
+  /// rows as tiles of 4, 2, 1 rows... (its binary digits), each under an
+  /// scf.if that folds away when M is static.
+  Value emitPanel(ImplicitLocOpBuilder &p, Value panel, Value M, Value out) {
+    int64_t MR = plan.MR;
+    Value mTile = idx(p, MR);
+    Value mMain = mul(p, arith::DivUIOp::create(p, M, mTile), mTile);
+    auto tiles = scf::ForOp::create(
+        p, idx(p, 0), mMain, mTile, ValueRange{out},
+        [&](OpBuilder &tb, Location loc, Value m, ValueRange iter) {
+          ImplicitLocOpBuilder t(loc, tb);
+          scf::YieldOp::create(t, emitTile(t, panel, m, MR, iter[0]));
         });
-    SmallVector<Value> sums;
-    Value kVec = arith::ConstantOp::create(
-        p, i64Vec, DenseElementsAttr::get(i64Vec, p.getI64IntegerAttr(plan.K)));
-    Value two = arith::ConstantOp::create(
-        p, i64Vec, DenseElementsAttr::get(i64Vec, p.getI64IntegerAttr(2)));
-    for (int64_t nv = 0; nv < plan.NV; ++nv) {
-      Value total = plan.weightTernary ? loop.getResult(plan.NV + nv) : kVec;
-      Value negatives = arith::MulIOp::create(p, loop.getResult(nv), two);
-      Value sum = arith::SubIOp::create(p, total, negatives);
-      sums.push_back(arith::SIToFPOp::create(p, f32Vec, sum));
-    }
-    return sums;
-  }
-
-  /// Computes `rows` output rows starting at m for one panel and writes them.
-  Value emitTile(ImplicitLocOpBuilder &t, Value panel, Value m, int64_t rows,
-                 const PanelConstants &consts, Value out) {
-    SmallVector<Value> dots = plan.inputPacked
-                                  ? packedDots(t, panel, m, rows)
-                                  : bitPlaneDots(t, panel, m, rows);
-    // Epilogue, in the reference order:
-    //   y = (float(dot) * xs[m] + xo[m] * float(wsum[n])) * ws[n] + b[n].
-    for (int64_t r = 0; r < rows; ++r) {
-      Value row = add(t, m, idx(t, r));
-      Value xs =
-          plan.perRowInputScale
-              ? tensor::ExtractOp::create(t, inputScales, ValueRange{row})
-                    .getResult()
-              : inputScale0;
-      Value xsVec = vector::BroadcastOp::create(t, f32Vec, xs);
-      Value xoVec;
-      if (plan.hasOffsets) {
-        Value xo = inputOffset0 ? inputOffset0
-                                : tensor::ExtractOp::create(t, inputOffsets,
-                                                            ValueRange{row})
-                                      .getResult();
-        xoVec = vector::BroadcastOp::create(t, f32Vec, xo);
-      }
-      for (int64_t nv = 0; nv < plan.NV; ++nv) {
-        Value y = arith::MulFOp::create(t, dots[r * plan.NV + nv], xsVec);
-        if (plan.hasOffsets)
-          y = arith::AddFOp::create(
-              t, y, arith::MulFOp::create(t, xoVec, consts.weightSum[nv]));
-        y = arith::MulFOp::create(t, y, consts.weightScale[nv]);
-        if (plan.hasBias)
-          y = arith::AddFOp::create(t, y, consts.bias[nv]);
-        // `out` is the panel's column block (see emit).
-        Value n = idx(t, nv * 8);
-        out = vector::TransferWriteOp::create(t, y, out, ValueRange{row, n},
-                                              ArrayRef<bool>{false})
-                  .getResult();
-      }
+    out = tiles.getResult(0);
+    Value remainder = arith::SubIOp::create(p, M, mMain);
+    Value m = mMain;
+    for (int64_t rows = llvm::PowerOf2Ceil(MR) / 2; rows >= 1; rows /= 2) {
+      Value bit = arith::AndIOp::create(p, remainder, idx(p, rows));
+      Value present =
+          arith::CmpIOp::create(p, arith::CmpIPredicate::ne, bit, idx(p, 0));
+      Value start = m;
+      auto tail = scf::IfOp::create(
+          p, present,
+          [&](OpBuilder &tb, Location loc) {
+            ImplicitLocOpBuilder t(loc, tb);
+            scf::YieldOp::create(t, emitTile(t, panel, start, rows, out));
+          },
+          [&](OpBuilder &eb, Location loc) {
+            scf::YieldOp::create(eb, loc, out);
+          });
+      out = tail.getResult(0);
+      m = add(p, m, bit);
     }
     return out;
   }
 
-  /// Bit-packed input: per 64-bit word, one broadcast input word against NR/8
-  /// vectors of weight words. With s the XOR of the sign planes and v the AND
-  /// of the nonzero planes (absent for binary operands),
-  ///   dot = popcount(v) - 2 * popcount(v & s)      (K - 2 * popcount(s)
-  /// when both operands are binary: the padding bits are 0 in both).
-  SmallVector<Value> packedDots(ImplicitLocOpBuilder &t, Value panel, Value m,
-                                int64_t rows) {
-    bool inputBool = isa<BoolType>(plan.inputCode);
-    bool inputTernary = isa<TernaryType>(plan.inputCode);
-    bool dense = !inputBool && !inputTernary && !plan.weightTernary;
-    int64_t accsPerRow = plan.NV * (dense ? 1 : 2);
-    Value zero = arith::ConstantOp::create(
-        t, i64Vec, DenseElementsAttr::get(i64Vec, t.getI64IntegerAttr(0)));
-    SmallVector<Value> init(rows * accsPerRow, zero);
+  Value zeros(ImplicitLocOpBuilder &t, VectorType type) {
+    return arith::ConstantOp::create(
+        t, type,
+        DenseElementsAttr::get(type, t.getZeroAttr(type.getElementType())));
+  }
+  Value splat(ImplicitLocOpBuilder &t, VectorType type, int64_t value) {
+    return arith::ConstantOp::create(
+        t, type,
+        DenseElementsAttr::get(type,
+                               t.getIntegerAttr(type.getElementType(), value)));
+  }
+
+  /// Index of channel `offset` of a panel.
+  Value channel(ImplicitLocOpBuilder &t, Value panel, int64_t offset) {
+    return add(t, mul(t, panel, idx(t, plan.NR)), idx(t, offset));
+  }
+
+  /// The L weight words of vector nv of a panel at word `word` of K, plane
+  /// `plane` (0: sign, 1: nonzero).
+  Value loadWeightWords(ImplicitLocOpBuilder &t, Value panel, Value word,
+                        int64_t nv, int64_t plane) {
+    int64_t planeWords = plan.panels * plan.words * plan.NR;
+    Value base = mul(t, add(t, mul(t, panel, idx(t, plan.words)), word),
+                     idx(t, plan.NR));
+    Value index = add(t, base, idx(t, nv * plan.lanes + plane * planeWords));
+    return vector::TransferReadOp::create(t, wordVec, weight, ValueRange{index},
+                                          i64Const(t, 0), ArrayRef<bool>{true});
+  }
+
+  /// The broadcast word `word` of K of row `row` of a bit-packed input
+  /// tensor (plane after plane, inputPlaneWords words each).
+  Value inputWord(ImplicitLocOpBuilder &t, Value packed, Value row, Value word,
+                  int64_t plane) {
+    Value index = add(t, mul(t, row, idx(t, plan.words)), word);
+    if (plane > 0)
+      index = add(t, index, mul(t, idx(t, plane), inputPlaneWords));
+    Value scalar = tensor::ExtractOp::create(t, packed, ValueRange{index});
+    return vector::BroadcastOp::create(t, wordVec, scalar);
+  }
+
+  /// Accumulators of one tile, [row][panel vector]: the main counts and, for
+  /// pairings that count valid positions, those counts.
+  struct TileSums {
+    SmallVector<Value> main, valid;
+  };
+
+  /// Bit-packed input: per 64-bit word of K, one broadcast input word
+  /// against NV vectors of weight words. With s the XOR of the sign planes
+  /// (the weight's alone for bool inputs) and v the AND of the valid planes,
+  /// main counts popcount(v & s) (popcount(s) for binary x binary), and valid
+  /// counts popcount(v) when both operands have a valid plane; otherwise
+  /// popcount(v) is K, a row's or a channel's count, known before the loop.
+  TileSums popcountSums(ImplicitLocOpBuilder &t, Value panel, Value m,
+                        int64_t rows) {
+    int64_t cells = rows * plan.NV;
+    bool countsValid = plan.countsValid();
+    SmallVector<Value> init(cells * (countsValid ? 2 : 1), zeros(t, wordVec));
     auto loop = scf::ForOp::create(
         t, idx(t, 0), idx(t, plan.words), idx(t, 1), init,
         [&](OpBuilder &kb, Location loc, Value word, ValueRange accs) {
@@ -1040,17 +1069,12 @@ private:
           SmallVector<Value> next(accs.begin(), accs.end());
           for (int64_t r = 0; r < rows; ++r) {
             Value row = add(k, m, idx(k, r));
-            Value index = add(k, mul(k, row, idx(k, plan.words)), word);
-            auto inputWord = [&](int64_t plane) -> Value {
-              Value at = plane == 0 ? index : add(k, index, inputPlaneWords);
-              Value scalar =
-                  tensor::ExtractOp::create(k, input, ValueRange{at});
-              return vector::BroadcastOp::create(k, i64Vec, scalar);
-            };
-            Value inputSign = inputBool ? Value() : inputWord(0);
-            Value inputValid = inputBool      ? inputWord(0)
-                               : inputTernary ? inputWord(1)
-                                              : Value();
+            Value inputSign =
+                plan.inputBool ? Value() : inputWord(k, input, row, word, 0);
+            Value inputValid =
+                plan.inputBool      ? inputWord(k, input, row, word, 0)
+                : plan.inputTernary ? inputWord(k, input, row, word, 1)
+                                    : Value();
             for (int64_t nv = 0; nv < plan.NV; ++nv) {
               Value sign = inputSign ? arith::XOrIOp::create(k, inputSign,
                                                              weightSign[nv])
@@ -1063,33 +1087,296 @@ private:
                               : weightValid[nv];
               if (valid)
                 sign = arith::AndIOp::create(k, sign, valid);
-              int64_t a = r * accsPerRow + nv;
+              int64_t a = r * plan.NV + nv;
               next[a] = arith::AddIOp::create(k, accs[a],
                                               math::CtPopOp::create(k, sign));
-              if (!dense)
-                next[a + plan.NV] = arith::AddIOp::create(
-                    k, accs[a + plan.NV], math::CtPopOp::create(k, valid));
+              if (countsValid)
+                next[cells + a] = arith::AddIOp::create(
+                    k, accs[cells + a], math::CtPopOp::create(k, valid));
             }
           }
           scf::YieldOp::create(k, next);
         });
-    Value two = arith::ConstantOp::create(
-        t, i64Vec, DenseElementsAttr::get(i64Vec, t.getI64IntegerAttr(2)));
-    Value kVec = arith::ConstantOp::create(
-        t, i64Vec, DenseElementsAttr::get(i64Vec, t.getI64IntegerAttr(plan.K)));
-    SmallVector<Value> dots;
-    for (int64_t r = 0; r < rows; ++r)
-      for (int64_t nv = 0; nv < plan.NV; ++nv) {
-        int64_t a = r * accsPerRow + nv;
-        Value total = dense ? kVec : loop.getResult(a + plan.NV);
-        Value negatives = arith::MulIOp::create(t, loop.getResult(a), two);
-        Value dot = arith::SubIOp::create(t, total, negatives);
-        // |dot| <= K < 2^31: converting through i32 is exact and maps to one
-        // vcvtdq2ps where i64 -> f32 would be scalarized without AVX512DQ.
-        Value narrow = arith::TruncIOp::create(t, i32Vec, dot);
-        dots.push_back(arith::SIToFPOp::create(t, f32Vec, narrow));
+    TileSums sums;
+    for (int64_t a = 0; a < cells; ++a) {
+      sums.main.push_back(loop.getResult(a));
+      if (countsValid)
+        sums.valid.push_back(loop.getResult(cells + a));
+    }
+    return sums;
+  }
+
+  /// Integer (k-bit) input as bit planes x = sum_p c_p * b_p, with c_p = 2^p
+  /// (-2^(k-1) for the sign bit of signed codes), each plane a {0,1} vector:
+  ///   binary w:  main = sum_p c_p popcount(b_p & sign(w)),
+  ///              dot = sum(x) - 2 * main
+  ///   ternary w: valid = sum_p c_p popcount(b_p & nz),
+  ///              main = sum_p c_p popcount(b_p & nz & sign), dot = valid -
+  ///              2 * main
+  /// so k-bit activations run on the same AND/popcount units, k times the
+  /// binary work.
+  TileSums bitPlaneSums(ImplicitLocOpBuilder &t, Value panel, Value m,
+                        int64_t rows) {
+    bool isSigned = !isUnsignedCode(plan.inputCode);
+    int64_t B = plan.inputBits;
+    int64_t cells = rows * plan.NV;
+    bool countsValid = plan.countsValid();
+    SmallVector<Value> init(cells * (countsValid ? 2 : 1), zeros(t, wordVec));
+    // acc += c_p * popcount(x): a shift, and a subtraction for the sign bit.
+    auto accumulate = [&](ImplicitLocOpBuilder &k, Value acc, Value bits,
+                          int64_t p) -> Value {
+      Value count = math::CtPopOp::create(k, bits);
+      if (p > 0)
+        count = arith::ShLIOp::create(k, count, splat(k, wordVec, p));
+      if (isSigned && p == B - 1)
+        return arith::SubIOp::create(k, acc, count);
+      return arith::AddIOp::create(k, acc, count);
+    };
+    auto loop = scf::ForOp::create(
+        t, idx(t, 0), idx(t, plan.words), idx(t, 1), init,
+        [&](OpBuilder &kb, Location loc, Value word, ValueRange accs) {
+          ImplicitLocOpBuilder k(loc, kb);
+          SmallVector<Value> weightSign, weightValid;
+          for (int64_t nv = 0; nv < plan.NV; ++nv) {
+            weightSign.push_back(loadWeightWords(k, panel, word, nv, 0));
+            if (plan.weightTernary)
+              weightValid.push_back(loadWeightWords(k, panel, word, nv, 1));
+          }
+          SmallVector<Value> next(accs.begin(), accs.end());
+          for (int64_t r = 0; r < rows; ++r) {
+            Value row = add(k, m, idx(k, r));
+            for (int64_t p = 0; p < B; ++p) {
+              Value a = inputWord(k, inputPlanes, row, word, p);
+              for (int64_t nv = 0; nv < plan.NV; ++nv) {
+                int64_t cell = r * plan.NV + nv;
+                Value valid = a;
+                if (plan.weightTernary) {
+                  valid = arith::AndIOp::create(k, a, weightValid[nv]);
+                  next[cells + cell] =
+                      accumulate(k, next[cells + cell], valid, p);
+                }
+                Value negative =
+                    arith::AndIOp::create(k, valid, weightSign[nv]);
+                next[cell] = accumulate(k, next[cell], negative, p);
+              }
+            }
+          }
+          scf::YieldOp::create(k, next);
+        });
+    TileSums sums;
+    for (int64_t a = 0; a < cells; ++a) {
+      sums.main.push_back(loop.getResult(a));
+      if (countsValid)
+        sums.valid.push_back(loop.getResult(cells + a));
+    }
+    return sums;
+  }
+
+  /// Integer input against constant weights with VNNI: per block of K, NV
+  /// vectors of weight words (one 32-bit word per channel) are expanded in
+  /// 8 / codeBits steps into 4 codes per channel, each multiplied by 4
+  /// broadcast input codes, read in place, and summed into 32-bit
+  /// accumulators by one vpdpbusd per row and vector: main = sum_k code(w) *
+  /// x. vpdpbusd multiplies unsigned by signed bytes; weight codes (0 to 2)
+  /// are both, so signed inputs take the signed side and unsigned ones the
+  /// unsigned side, exactly.
+  TileSums vnniSums(ImplicitLocOpBuilder &t, Value panel, Value m,
+                    int64_t rows) {
+    int64_t cells = rows * plan.NV;
+    int64_t steps = plan.blockK / 4;
+    auto codeVec = VectorType::get({4 * plan.lanes}, t.getI8Type());
+    Type storage = cast<RankedTensorType>(input.getType()).getElementType();
+    auto quadType = VectorType::get({4}, storage);
+    auto quadWord = VectorType::get({1}, t.getI32Type());
+    Value padding = arith::ConstantIntOp::create(t, storage, 0);
+    bool unsignedInput = isUnsignedCode(plan.inputCode);
+    // Codes past K read as 0 (only a K that is not a multiple of the block
+    // needs the bound check).
+    bool inBounds = plan.K % plan.blockK == 0;
+    SmallVector<Value> init(cells, zeros(t, sumVec));
+    Value codeMask =
+        splat(t, sumVec, plan.codeBits == 1 ? 0x01010101 : 0x03030303);
+    auto loop = scf::ForOp::create(
+        t, idx(t, 0), idx(t, plan.blocks), idx(t, 1), init,
+        [&](OpBuilder &kb, Location loc, Value block, ValueRange accs) {
+          ImplicitLocOpBuilder k(loc, kb);
+          SmallVector<Value> raw;
+          Value base = add(k, mul(k, panel, idx(k, plan.blocks)), block);
+          for (int64_t nv = 0; nv < plan.NV; ++nv)
+            raw.push_back(vector::TransferReadOp::create(
+                k, sumVec, weight,
+                ValueRange{
+                    mul(k, add(k, base, idx(k, nv * plan.panels * plan.blocks)),
+                        idx(k, plan.lanes))},
+                arith::ConstantIntOp::create(k, k.getI32Type(), 0),
+                ArrayRef<bool>{true}));
+          SmallVector<Value> next(accs.begin(), accs.end());
+          for (int64_t step = 0; step < steps; ++step) {
+            SmallVector<Value> codes;
+            for (int64_t nv = 0; nv < plan.NV; ++nv) {
+              Value shifted = raw[nv];
+              if (step > 0)
+                shifted = arith::ShRUIOp::create(
+                    k, shifted, splat(k, sumVec, plan.codeBits * step));
+              Value masked = arith::AndIOp::create(k, shifted, codeMask);
+              codes.push_back(vector::BitCastOp::create(k, codeVec, masked));
+            }
+            Value col =
+                add(k, mul(k, block, idx(k, plan.blockK)), idx(k, 4 * step));
+            for (int64_t r = 0; r < rows; ++r) {
+              Value row = add(k, m, idx(k, r));
+              Value quad = vector::TransferReadOp::create(
+                  k, quadType, input, ValueRange{row, col}, padding,
+                  ArrayRef<bool>{inBounds});
+              Value x = vector::ExtractOp::create(
+                  k, vector::BitCastOp::create(k, quadWord, quad), 0);
+              Value xs = vector::BitCastOp::create(
+                  k, codeVec, vector::BroadcastOp::create(k, sumVec, x));
+              for (int64_t nv = 0; nv < plan.NV; ++nv) {
+                int64_t cell = r * plan.NV + nv;
+                Value unsignedSide = unsignedInput ? xs : codes[nv];
+                Value signedSide = unsignedInput ? codes[nv] : xs;
+                next[cell] =
+                    func::CallOp::create(
+                        k, dotProduct,
+                        ValueRange{next[cell], unsignedSide, signedSide})
+                        .getResult(0);
+              }
+            }
+          }
+          scf::YieldOp::create(k, next);
+        });
+    TileSums sums;
+    for (int64_t a = 0; a < cells; ++a)
+      sums.main.push_back(loop.getResult(a));
+    return sums;
+  }
+
+  /// The i32 sums of one row's channels, in chunks of whole vector
+  /// registers: popcounts (< 2^31) are i64 lanes whose low halves two
+  /// vectors at a time are gathered by one shuffle.
+  SmallVector<Value> narrowRow(ImplicitLocOpBuilder &t, ArrayRef<Value> accs) {
+    if (plan.vnni())
+      return SmallVector<Value>(accs);
+    int64_t L = plan.lanes;
+    auto halves = VectorType::get({2 * L}, t.getI32Type());
+    SmallVector<Value> chunks;
+    for (size_t nv = 0; nv < accs.size(); nv += 2) {
+      if (nv + 1 == accs.size()) {
+        chunks.push_back(arith::TruncIOp::create(t, sumVec, accs[nv]));
+        break;
       }
-    return dots;
+      SmallVector<int64_t> lows;
+      for (int64_t i = 0; i < 2 * L; ++i)
+        lows.push_back(2 * i);
+      chunks.push_back(vector::ShuffleOp::create(
+          t, vector::BitCastOp::create(t, halves, accs[nv]),
+          vector::BitCastOp::create(t, halves, accs[nv + 1]), lows));
+    }
+    return chunks;
+  }
+
+  /// A vector of `lanes` per-channel values of `tensor` from channel `n`
+  /// (padded with 0 past its end).
+  Value loadChannels(ImplicitLocOpBuilder &t, Value tensor, Value n,
+                     int64_t lanes) {
+    auto elementType =
+        cast<RankedTensorType>(tensor.getType()).getElementType();
+    auto type = VectorType::get({lanes}, elementType);
+    Value padding = arith::ConstantOp::create(t, t.getZeroAttr(elementType));
+    bool inBounds = cast<RankedTensorType>(tensor.getType()).getDimSize(0) >=
+                        plan.panels * plan.NR ||
+                    plan.fullPanels();
+    return vector::TransferReadOp::create(t, type, tensor, ValueRange{n},
+                                          padding, ArrayRef<bool>{inBounds});
+  }
+
+  /// Computes `rows` output rows starting at m for one panel and writes them.
+  Value emitTile(ImplicitLocOpBuilder &t, Value panel, Value m, int64_t rows,
+                 Value out) {
+    TileSums sums = plan.vnni()        ? vnniSums(t, panel, m, rows)
+                    : plan.bitPlanes() ? bitPlaneSums(t, panel, m, rows)
+                                       : popcountSums(t, panel, m, rows);
+    auto f32 = t.getF32Type();
+    for (int64_t r = 0; r < rows; ++r) {
+      Value row = add(t, m, idx(t, r));
+      ArrayRef<Value> rowMain = ArrayRef(sums.main).slice(r * plan.NV, plan.NV);
+      SmallVector<Value> main = narrowRow(t, rowMain);
+      SmallVector<Value> valid;
+      if (!sums.valid.empty())
+        valid = narrowRow(t, ArrayRef(sums.valid).slice(r * plan.NV, plan.NV));
+      Value rowCount =
+          plan.needsRowCounts()
+              ? tensor::ExtractOp::create(t, rowCounts, ValueRange{row})
+                    .getResult()
+              : Value();
+      Value xs =
+          plan.perRowInputScale
+              ? tensor::ExtractOp::create(t, inputScales, ValueRange{row})
+                    .getResult()
+              : inputScale0;
+      Value xo;
+      if (plan.hasOffsets)
+        xo = inputOffset0
+                 ? inputOffset0
+                 : tensor::ExtractOp::create(t, inputOffsets, ValueRange{row})
+                       .getResult();
+      int64_t offset = 0;
+      for (auto [c, chunk] : llvm::enumerate(main)) {
+        auto intType = cast<VectorType>(chunk.getType());
+        int64_t width = intType.getNumElements();
+        auto floatType = VectorType::get({width}, f32);
+        Value n = channel(t, panel, offset);
+        offset += width;
+        // The exact integer dot product, as the popcount or VNNI sums give it:
+        //   popcount: dot = count - 2 * main (count: K, per row, per channel
+        //             or counted);
+        //   VNNI:     dot = sum(x) - 2 * main (binary codes: 1 for -1) or
+        //             main - sum(x) (ternary codes w + 1).
+        Value count;
+        if (!valid.empty())
+          count = valid[c];
+        else if (rowCount)
+          count = vector::BroadcastOp::create(t, intType, rowCount);
+        else if (plan.needsColumnNonzeros())
+          count = loadChannels(t, columnNonzeros, n, width);
+        else
+          count = splat(t, intType, plan.K);
+        Value dot;
+        if (plan.vnni() && plan.weightTernary) {
+          dot = arith::SubIOp::create(t, chunk, count);
+        } else {
+          Value twice = arith::AddIOp::create(t, chunk, chunk);
+          dot = arith::SubIOp::create(t, count, twice);
+        }
+        // The float epilogue, in the reference order:
+        //   y = (float(dot) * xs[m] + xo[m] * float(wsum[n])) * ws[n] + b[n].
+        Value y = arith::MulFOp::create(
+            t, arith::SIToFPOp::create(t, floatType, dot),
+            vector::BroadcastOp::create(t, floatType, xs));
+        if (plan.hasOffsets) {
+          Value sum = arith::SIToFPOp::create(
+              t, floatType, loadChannels(t, columnSums, n, width));
+          y = arith::AddFOp::create(
+              t, y,
+              arith::MulFOp::create(
+                  t, vector::BroadcastOp::create(t, floatType, xo), sum));
+        }
+        Value ws = plan.perChannelWeightScale
+                       ? loadChannels(t, weightScales, n, width)
+                       : vector::BroadcastOp::create(t, floatType, weightScale0)
+                             .getResult();
+        y = arith::MulFOp::create(t, y, ws);
+        if (plan.hasBias)
+          y = arith::AddFOp::create(t, y, loadChannels(t, bias, n, width));
+        // `out` is the panel's column block (see emit): columns are local.
+        Value local = idx(t, offset - width);
+        out = vector::TransferWriteOp::create(t, y, out, ValueRange{row, local},
+                                              ArrayRef<bool>{plan.fullPanels()})
+                  .getResult();
+      }
+    }
+    return out;
   }
 
   /// Splits integer (k-bit) input codes into their bit planes at run time:
@@ -1105,9 +1392,7 @@ private:
         b, RankedTensorType::get({ShapedType::kDynamic}, b.getI64Type()),
         ValueRange{total});
     Value padding = arith::ConstantIntOp::create(b, storage, 0);
-    Value zero = arith::ConstantOp::create(
-        b, chunkType,
-        DenseElementsAttr::get(chunkType, b.getIntegerAttr(storage, 0)));
+    Value zero = zeros(b, chunkType);
     return forEachRowWord(
         b, M, plan.words, init,
         [&](ImplicitLocOpBuilder &w, Value row, Value word, Value result) {
@@ -1117,11 +1402,8 @@ private:
               w, chunkType, input, ValueRange{row, col}, padding,
               ArrayRef<bool>{false});
           for (int64_t p = 0; p < plan.inputBits; ++p) {
-            Value bit = arith::ConstantOp::create(
-                w, chunkType,
-                DenseElementsAttr::get(chunkType,
-                                       w.getIntegerAttr(storage, 1 << p)));
-            Value masked = arith::AndIOp::create(w, chunk, bit);
+            Value masked =
+                arith::AndIOp::create(w, chunk, splat(w, chunkType, 1 << p));
             Value mask = arith::CmpIOp::create(w, arith::CmpIPredicate::ne,
                                                masked, zero);
             Value bits = vector::BitCastOp::create(w, wordType, mask);
@@ -1137,115 +1419,167 @@ private:
         });
   }
 
-  /// Integer (k-bit) input as bit planes x = sum_p c_p * b_p, with c_p = 2^p
-  /// (-2^(k-1) for the sign bit of signed codes), each plane a {0,1} vector:
-  ///   binary w:  dot = sum(x) - 2 * sum_p c_p * popcount(b_p & sign(w))
-  ///   ternary w: dot = sum_p c_p * (popcount(b_p & nz) - 2 popcount(b_p & nz &
-  ///   sign))
-  /// so k-bit activations run on the same AND/popcount units, k times the
-  /// binary work.
-  SmallVector<Value> bitPlaneDots(ImplicitLocOpBuilder &t, Value panel, Value m,
-                                  int64_t rows) {
-    bool isSigned = !isUnsignedCode(plan.inputCode);
-    int64_t B = plan.inputBits;
-    int64_t vecAccs = rows * plan.NV * (plan.weightTernary ? 2 : 1);
-    int64_t scalarAccs = plan.weightTernary ? 0 : rows;
-    Value zero = arith::ConstantOp::create(
-        t, i64Vec, DenseElementsAttr::get(i64Vec, t.getI64IntegerAttr(0)));
-    SmallVector<Value> init(vecAccs, zero);
-    init.append(scalarAccs, i64Const(t, 0));
-    // acc += c_p * popcount(x): a shift, and a subtraction for the sign bit.
-    auto accumulate = [&](ImplicitLocOpBuilder &k, Value acc, Value count,
-                          int64_t p) -> Value {
-      Value scaled = count;
-      if (p > 0) {
-        Value amount =
-            isa<VectorType>(count.getType())
-                ? arith::ConstantOp::create(
-                      k, i64Vec,
-                      DenseElementsAttr::get(i64Vec, k.getI64IntegerAttr(p)))
-                      .getResult()
-                : i64Const(k, p);
-        scaled = arith::ShLIOp::create(k, count, amount);
-      }
-      if (isSigned && p == B - 1)
-        return arith::SubIOp::create(k, acc, scaled);
-      return arith::AddIOp::create(k, acc, scaled);
-    };
-    auto loop = scf::ForOp::create(
-        t, idx(t, 0), idx(t, plan.words), idx(t, 1), init,
-        [&](OpBuilder &kb, Location loc, Value word, ValueRange accs) {
-          ImplicitLocOpBuilder k(loc, kb);
-          SmallVector<Value> weightSign, weightValid;
-          for (int64_t nv = 0; nv < plan.NV; ++nv) {
-            weightSign.push_back(loadWeightWords(k, panel, word, nv, 0));
-            if (plan.weightTernary)
-              weightValid.push_back(loadWeightWords(k, panel, word, nv, 1));
-          }
-          SmallVector<Value> next(accs.begin(), accs.end());
-          for (int64_t r = 0; r < rows; ++r) {
-            Value row = add(k, m, idx(k, r));
-            Value index = add(k, mul(k, row, idx(k, plan.words)), word);
-            for (int64_t p = 0; p < B; ++p) {
-              Value at = add(k, index, mul(k, idx(k, p), inputPlaneWords));
-              Value planeWord =
-                  tensor::ExtractOp::create(k, inputPlanes, ValueRange{at});
-              if (!plan.weightTernary) {
-                int64_t s = vecAccs + r;
-                next[s] = accumulate(k, next[s],
-                                     math::CtPopOp::create(k, planeWord), p);
-              }
-              Value a = vector::BroadcastOp::create(k, i64Vec, planeWord);
-              for (int64_t nv = 0; nv < plan.NV; ++nv) {
-                int64_t base =
-                    (r * plan.NV + nv) * (plan.weightTernary ? 2 : 1);
-                Value valid = a;
-                if (plan.weightTernary) {
-                  valid = arith::AndIOp::create(k, a, weightValid[nv]);
-                  next[base + 1] = accumulate(
-                      k, next[base + 1], math::CtPopOp::create(k, valid), p);
-                }
-                Value negative =
-                    arith::AndIOp::create(k, valid, weightSign[nv]);
-                next[base] = accumulate(k, next[base],
-                                        math::CtPopOp::create(k, negative), p);
-              }
-            }
-          }
-          scf::YieldOp::create(k, next);
+  /// sum_k x[m, k] of integer input codes per row, as a tensor<M x i32>.
+  Value integerRowSums(Value M) {
+    Type storage = cast<RankedTensorType>(input.getType()).getElementType();
+    auto chunkType = VectorType::get({64}, storage);
+    auto wideType = VectorType::get({64}, b.getI32Type());
+    bool isUnsigned = isUnsignedCode(plan.inputCode);
+    Value padding = arith::ConstantIntOp::create(b, storage, 0);
+    Value init = tensor::EmptyOp::create(
+        b, RankedTensorType::get({ShapedType::kDynamic}, b.getI32Type()),
+        ValueRange{M});
+    auto rows = scf::ForOp::create(
+        b, idx(b, 0), M, idx(b, 1), ValueRange{init},
+        [&](OpBuilder &rb, Location loc, Value row, ValueRange rowIter) {
+          ImplicitLocOpBuilder r(loc, rb);
+          auto chunks = scf::ForOp::create(
+              r, idx(r, 0), idx(r, plan.words), idx(r, 1),
+              ValueRange{zeros(r, wideType)},
+              [&](OpBuilder &cb, Location cloc, Value word, ValueRange acc) {
+                ImplicitLocOpBuilder c(cloc, cb);
+                Value chunk = vector::TransferReadOp::create(
+                    c, chunkType, input,
+                    ValueRange{row, mul(c, word, idx(c, 64))}, padding,
+                    ArrayRef<bool>{false});
+                Value wide =
+                    isUnsigned
+                        ? arith::ExtUIOp::create(c, wideType, chunk).getResult()
+                        : arith::ExtSIOp::create(c, wideType, chunk)
+                              .getResult();
+                scf::YieldOp::create(c, ValueRange{add(c, acc[0], wide)});
+              });
+          Value sum = vector::ReductionOp::create(r, vector::CombiningKind::ADD,
+                                                  chunks.getResult(0));
+          scf::YieldOp::create(r, ValueRange{tensor::InsertOp::create(
+                                      r, sum, rowIter[0], ValueRange{row})});
         });
-    Value two = arith::ConstantOp::create(
-        t, i64Vec, DenseElementsAttr::get(i64Vec, t.getI64IntegerAttr(2)));
-    SmallVector<Value> dots;
-    for (int64_t r = 0; r < rows; ++r)
-      for (int64_t nv = 0; nv < plan.NV; ++nv) {
-        int64_t base = (r * plan.NV + nv) * (plan.weightTernary ? 2 : 1);
-        Value total = plan.weightTernary
-                          ? loop.getResult(base + 1)
-                          : vector::BroadcastOp::create(
-                                t, i64Vec, loop.getResult(vecAccs + r))
-                                .getResult();
-        Value negatives = arith::MulIOp::create(t, loop.getResult(base), two);
-        Value dot = arith::SubIOp::create(t, total, negatives);
-        // |dot| < 2^31 for any K a layer has; see packedDots.
-        Value narrow = arith::TruncIOp::create(t, i32Vec, dot);
-        dots.push_back(arith::SIToFPOp::create(t, f32Vec, narrow));
-      }
-    return dots;
+    return rows.getResult(0);
+  }
+
+  /// The number of valid positions (bool bit or nonzero plane) of each row
+  /// of a bit-packed input, as a tensor<M x i32>.
+  Value validRowCounts(Value M) {
+    int64_t plane = plan.inputBool ? 0 : 1;
+    Value init = tensor::EmptyOp::create(
+        b, RankedTensorType::get({ShapedType::kDynamic}, b.getI32Type()),
+        ValueRange{M});
+    auto rows = scf::ForOp::create(
+        b, idx(b, 0), M, idx(b, 1), ValueRange{init},
+        [&](OpBuilder &rb, Location loc, Value row, ValueRange rowIter) {
+          ImplicitLocOpBuilder r(loc, rb);
+          auto words = scf::ForOp::create(
+              r, idx(r, 0), idx(r, plan.words), idx(r, 1),
+              ValueRange{i64Const(r, 0)},
+              [&](OpBuilder &wb, Location wloc, Value word, ValueRange acc) {
+                ImplicitLocOpBuilder w(wloc, wb);
+                Value index = add(w, mul(w, row, idx(w, plan.words)), word);
+                if (plane > 0)
+                  index = add(w, index, inputPlaneWords);
+                Value bits =
+                    tensor::ExtractOp::create(w, input, ValueRange{index});
+                scf::YieldOp::create(
+                    w,
+                    ValueRange{add(w, acc[0], math::CtPopOp::create(w, bits))});
+              });
+          Value count =
+              arith::TruncIOp::create(r, r.getI32Type(), words.getResult(0));
+          scf::YieldOp::create(r, ValueRange{tensor::InsertOp::create(
+                                      r, count, rowIter[0], ValueRange{row})});
+        });
+    return rows.getResult(0);
+  }
+
+  /// Column sums and nonzero counts of weights only known at run time, from
+  /// the packed panels: sum = count - 2 * popcount(sign & nonzero), count =
+  /// K for binary weights, popcount(nonzero) for ternary ones.
+  void computeColumnStats() {
+    auto type = RankedTensorType::get({plan.panels * plan.NR}, b.getI32Type());
+    SmallVector<Value> init = {tensor::EmptyOp::create(b, type, ValueRange{}),
+                               tensor::EmptyOp::create(b, type, ValueRange{})};
+    auto panels = scf::ForOp::create(
+        b, idx(b, 0), idx(b, plan.panels), idx(b, 1), init,
+        [&](OpBuilder &pb, Location loc, Value panel, ValueRange tensors) {
+          ImplicitLocOpBuilder p(loc, pb);
+          SmallVector<Value> zero(2 * plan.NV, zeros(p, wordVec));
+          auto words = scf::ForOp::create(
+              p, idx(p, 0), idx(p, plan.words), idx(p, 1), zero,
+              [&](OpBuilder &kb, Location kloc, Value word, ValueRange accs) {
+                ImplicitLocOpBuilder k(kloc, kb);
+                SmallVector<Value> next(accs.begin(), accs.end());
+                for (int64_t nv = 0; nv < plan.NV; ++nv) {
+                  Value sign = loadWeightWords(k, panel, word, nv, 0);
+                  if (plan.weightTernary) {
+                    Value valid = loadWeightWords(k, panel, word, nv, 1);
+                    sign = arith::AndIOp::create(k, sign, valid);
+                    next[plan.NV + nv] = arith::AddIOp::create(
+                        k, accs[plan.NV + nv], math::CtPopOp::create(k, valid));
+                  }
+                  next[nv] = arith::AddIOp::create(
+                      k, accs[nv], math::CtPopOp::create(k, sign));
+                }
+                scf::YieldOp::create(k, next);
+              });
+          Value sums = tensors[0], nonzeros = tensors[1];
+          for (int64_t nv = 0; nv < plan.NV; ++nv) {
+            Value count = plan.weightTernary ? words.getResult(plan.NV + nv)
+                                             : splat(p, wordVec, plan.K);
+            Value negatives = arith::AddIOp::create(p, words.getResult(nv),
+                                                    words.getResult(nv));
+            Value sum = arith::TruncIOp::create(
+                p, sumVec, arith::SubIOp::create(p, count, negatives));
+            Value n = channel(p, panel, nv * plan.lanes);
+            sums = vector::TransferWriteOp::create(p, sum, sums, ValueRange{n},
+                                                   ArrayRef<bool>{true})
+                       .getResult();
+            nonzeros = vector::TransferWriteOp::create(
+                           p, arith::TruncIOp::create(p, sumVec, count),
+                           nonzeros, ValueRange{n}, ArrayRef<bool>{true})
+                           .getResult();
+          }
+          scf::YieldOp::create(p, ValueRange{sums, nonzeros});
+        });
+    columnSums = panels.getResult(0);
+    columnNonzeros = panels.getResult(1);
   }
 
   ImplicitLocOpBuilder &b;
   const GemmPlan &plan;
   Value input, inputScales, inputOffsets, weight, weightScales, bias;
-  int64_t rowTile;
-  VectorType i64Vec, i32Vec, f32Vec;
-  Value inputPlaneWords, inputPlanes, inputScale0, inputOffset0;
+  /// vpdpbusd (VNNI only).
+  func::FuncOp dotProduct;
+  VectorType wordVec, sumVec;
+  Value inputPlaneWords, inputPlanes, rowCounts;
+  Value columnSums, columnNonzeros;
+  Value inputScale0, inputOffset0, weightScale0;
 };
+
+/// The LLVM intrinsic of vpdpbusd on `lanes` 32-bit lanes, declared as a
+/// private function of the module: the translation to LLVM IR turns calls of
+/// a function named llvm.x86.* into the intrinsic. (A func.call, unlike
+/// llvm.call_intrinsic, has the known memory effects that buffer
+/// deallocation requires.)
+func::FuncOp declareDotProduct(OpBuilder &builder, ModuleOp module,
+                               int64_t lanes) {
+  std::string name = lanes == 16 ? "llvm.x86.avx512.vpdpbusd.512"
+                                 : "llvm.x86.avx512.vpdpbusd.256";
+  if (auto existing = module.lookupSymbol<func::FuncOp>(name))
+    return existing;
+  auto sums = VectorType::get({lanes}, builder.getI32Type());
+  auto bytes = VectorType::get({4 * lanes}, builder.getI8Type());
+  OpBuilder::InsertionGuard guard(builder);
+  builder.setInsertionPointToStart(module.getBody());
+  auto function = func::FuncOp::create(
+      builder, module.getLoc(), name,
+      builder.getFunctionType({sums, bytes, bytes}, {sums}));
+  function.setPrivate();
+  return function;
+}
 
 struct LinearLowering : OpConversionPattern<LinearOp> {
   LinearLowering(const TypeConverter &converter, MLIRContext *ctx,
-                 int64_t rowTile)
-      : OpConversionPattern(converter, ctx), rowTile(rowTile) {}
+                 const KernelTarget &target, int64_t rowTile)
+      : OpConversionPattern(converter, ctx), target(target), rowTile(rowTile) {}
 
   LogicalResult
   matchAndRewrite(LinearOp op, OpAdaptor adaptor,
@@ -1253,19 +1587,37 @@ struct LinearLowering : OpConversionPattern<LinearOp> {
     auto weightType = dyn_cast<PackedType>(op.getWeight().getType());
     if (!weightType || !weightType.isPanelLayout())
       return rewriter.notifyMatchFailure(op, "weight not in panel layout");
+    std::optional<std::vector<int32_t>> weightCodes;
+    if (auto constant = op.getWeight().getDefiningOp<ConstantOp>())
+      weightCodes = readConstantCodes(constant.getValue(), weightType);
     GemmPlan plan;
     plan.N = op.getWeightShape()[0];
     plan.K = op.getWeightShape()[1];
-    plan.NR = weightType.getPanelWidth();
-    plan.NV = plan.NR / 8;
-    plan.panels = (plan.N + plan.NR - 1) / plan.NR;
     plan.words = ref::wordsPerRow(plan.K);
     plan.inputCode = op.getInputCodeType();
     plan.weightCode = op.getWeightCodeType();
+    plan.kernel = chooseGemmKernel(
+        target, plan.inputCode, plan.weightCode, op.getInputShape()[0], plan.N,
+        weightType.getPanelWidth(), weightCodes.has_value(), rowTile);
+    plan.lanes = plan.kernel.lanes;
+    plan.MR = plan.kernel.rowTile;
+    // The bit-packed kernels read the panels binq-pack made (NR / L vectors
+    // of L words, NR a multiple of 8); VNNI re-lays the weights out.
+    plan.NR =
+        plan.vnni() ? plan.kernel.panelWidth() : weightType.getPanelWidth();
+    plan.NV = plan.NR / plan.lanes;
+    plan.panels = (plan.N + plan.NR - 1) / plan.NR;
     plan.inputPacked = isa<PackedType>(op.getInput().getType());
+    plan.inputBool = isa<BoolType>(plan.inputCode);
+    plan.inputTernary = isa<TernaryType>(plan.inputCode);
     if (auto intType = dyn_cast<IntegerType>(plan.inputCode))
       plan.inputBits = intType.getWidth();
     plan.weightTernary = isa<TernaryType>(plan.weightCode);
+    if (plan.vnni()) {
+      plan.codeBits = plan.weightTernary ? 2 : 1;
+      plan.blockK = 32 / plan.codeBits;
+      plan.blocks = (plan.K + plan.blockK - 1) / plan.blockK;
+    }
     plan.hasOffsets = op.getInputOffsets() != nullptr;
     plan.hasBias = op.getBias() != nullptr;
     plan.perRowInputScale = op.getInputScales().getType().getDimSize(0) != 1;
@@ -1283,13 +1635,21 @@ struct LinearLowering : OpConversionPattern<LinearOp> {
           idx(b, plan.words * ref::numPlanes(getPackedKind(plan.inputCode))));
     else
       M = dimOf(b, adaptor.getInput(), 0);
+    func::FuncOp dotProduct;
+    if (plan.vnni())
+      dotProduct = declareDotProduct(rewriter, op->getParentOfType<ModuleOp>(),
+                                     plan.lanes);
     GemmEmitter emitter(b, plan, adaptor.getInput(), adaptor.getInputScales(),
                         adaptor.getInputOffsets(), adaptor.getWeight(),
-                        adaptor.getWeightScales(), adaptor.getBias(), rowTile);
+                        adaptor.getWeightScales(), adaptor.getBias(),
+                        dotProduct);
+    if (weightCodes)
+      emitter.setConstantWeights(*weightCodes);
     rewriter.replaceOp(op, emitter.emit(M, op.getResult().getType()));
     return success();
   }
 
+  KernelTarget target;
   int64_t rowTile;
 };
 
@@ -1351,8 +1711,9 @@ struct ConvertBinQToVectorPass
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    if (rowTile < 1 || rowTile > 16) {
-      module.emitError() << "row-tile must be between 1 and 16, got "
+    if (rowTile < 0 || rowTile > 16) {
+      module.emitError() << "row-tile must be between 1 and 16 (or 0: chosen "
+                            "for the target), got "
                          << static_cast<int64_t>(rowTile);
       return signalPassFailure();
     }
@@ -1364,7 +1725,8 @@ struct ConvertBinQToVectorPass
     RewritePatternSet patterns(ctx);
     patterns.add<ConstantLowering, QuantizeLowering, DequantizeLowering,
                  PackLowering, UnpackLowering>(converter, ctx);
-    patterns.add<LinearLowering>(converter, ctx, rowTile);
+    patterns.add<LinearLowering>(
+        converter, ctx, KernelTarget::fromFeatures(targetFeatures), rowTile);
     populateModelOpsLoweringPatterns(converter, patterns);
     populateFunctionOpInterfaceTypeConversionPattern<func::FuncOp>(patterns,
                                                                    converter);
@@ -1375,7 +1737,7 @@ struct ConvertBinQToVectorPass
     target.addIllegalDialect<BinQDialect>();
     target.addLegalDialect<arith::ArithDialect,
                            bufferization::BufferizationDialect,
-                           linalg::LinalgDialect,
+                           linalg::LinalgDialect, LLVM::LLVMDialect,
                            math::MathDialect, scf::SCFDialect,
                            tensor::TensorDialect, vector::VectorDialect>();
     target.addDynamicallyLegalOp<func::FuncOp>([&](func::FuncOp op) {

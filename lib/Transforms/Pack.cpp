@@ -1,5 +1,6 @@
 //===- Pack.cpp - bit-pack the operands of binq.linear --------------------===//
 
+#include "BinQ/Conversion/GemmKernels.h"
 #include "BinQ/IR/BinQ.h"
 #include "BinQ/Transforms/Passes.h"
 
@@ -19,14 +20,21 @@ struct PackPass : public binq::impl::PackBase<PackPass> {
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    if (panelWidth <= 0 || panelWidth % 8 != 0 || panelWidth > 256) {
-      module.emitError() << "panel-width must be a positive multiple of 8 up "
-                            "to 256, got "
+    if (panelWidth < 0 || panelWidth % 8 != 0 || panelWidth > 256) {
+      module.emitError() << "panel-width must be 0 (chosen per linear) or a "
+                            "positive multiple of 8 up to 256, got "
                          << static_cast<int64_t>(panelWidth);
       return signalPassFailure();
     }
+    KernelTarget target = KernelTarget::fromFeatures(targetFeatures);
     IRRewriter rewriter(&getContext());
     module.walk([&](LinearOp op) {
+      int64_t weightPanelWidth =
+          panelWidth > 0 ? int64_t(panelWidth)
+                         : chooseWeightPanelWidth(target, op.getInputCodeType(),
+                                                  op.getWeightCodeType(),
+                                                  op.getInputShape()[0],
+                                                  op.getWeightShape()[0]);
       rewriter.setInsertionPoint(op);
       auto packOperand = [&](Value codes, int64_t panel) -> Value {
         // A weight packed in another layout is unpacked and packed again
@@ -48,7 +56,7 @@ struct PackPass : public binq::impl::PackBase<PackPass> {
         return rewriter.createOrFold<PackOp>(op.getLoc(), packedType, codes);
       };
       Value input = packOperand(op.getInput(), 0);
-      Value weight = packOperand(op.getWeight(), panelWidth);
+      Value weight = packOperand(op.getWeight(), weightPanelWidth);
       if (input == op.getInput() && weight == op.getWeight())
         return;
       rewriter.modifyOpInPlace(op, [&] {

@@ -13,8 +13,8 @@
 // RUN: not bq-compile %S/Inputs/malformed.mlir -o %t.so 2>&1 | FileCheck %s --check-prefix=MALFORMED
 // MALFORMED: malformed.mlir:2:10: error: use of undeclared SSA value name
 
-// RUN: not bq-compile %s -o %t.so --row-tile 0 2>&1 | FileCheck %s --check-prefix=TILE
-// TILE: error: row-tile must be between 1 and 16, got 0
+// RUN: not bq-compile %s -o %t.so --row-tile 17 2>&1 | FileCheck %s --check-prefix=TILE
+// TILE: error: row-tile must be between 1 and 16 (or 0: chosen for the target), got 17
 
 // RUN: not bq-compile %S/Inputs/no-entry.mlir -o %t.so 2>&1 | FileCheck %s --check-prefix=NOENTRY
 // NOENTRY: no-entry.mlir:0:0: error: no public function to compile

@@ -109,8 +109,9 @@ static cl::opt<std::string> targetFeatures(
              "'-avx512vpopcntdq' to force the AVX2 popcount path"));
 
 static cl::opt<int64_t> panelWidth(
-    "panel-width", cl::init(16), cl::cat(category),
-    cl::desc("Output channels per packed weight panel (NR, multiple of 8)"));
+    "panel-width", cl::init(0), cl::cat(category),
+    cl::desc("Output channels per packed weight panel (NR, multiple of 8; "
+             "default 0: chosen per linear for the target CPU)"));
 
 static cl::opt<bool> splitTernary(
     "split-ternary", cl::init(false), cl::cat(category),
@@ -124,9 +125,10 @@ static cl::opt<bool> profile(
              "through the runtime's profile hooks; bq-run --profile prints "
              "where the time goes (binq-profile-ops)"));
 
-static cl::opt<int64_t>
-    rowTile("row-tile", cl::init(4), cl::cat(category),
-            cl::desc("Input rows per GEMM register tile (MR, 1 to 16)"));
+static cl::opt<int64_t> rowTile(
+    "row-tile", cl::init(0), cl::cat(category),
+    cl::desc("Input rows per GEMM register tile (MR, 1 to 16; default 0: "
+             "chosen per linear for the target CPU)"));
 
 static int fail(const llvm::Twine &message) {
   llvm::WithColor::error(llvm::errs(), "bq-compile") << message << "\n";
@@ -263,6 +265,7 @@ static int lowerAndEmit(MLIRContext &context, ModuleOp module,
   if (!preLowering.empty() && failed(parsePassPipeline(preLowering, pm)))
     return fail("invalid recipe pipeline '" + preLowering + "'");
   binq::LoweringOptions lowering;
+  lowering.targetFeatures = binq::kernelTargetFeatures(**tm);
   lowering.panelWidth = panelWidth;
   lowering.rowTile = rowTile;
   lowering.splitTernary = splitTernary;

@@ -27,10 +27,15 @@ namespace binq {
 const char *getBinQVersion();
 
 struct LoweringOptions {
-  /// Output channels per weight panel (binq-pack panel-width).
-  int64_t panelWidth = 16;
-  /// Input rows per GEMM register tile (convert-binq-to-vector row-tile).
-  int64_t rowTile = 4;
+  /// The target CPU's LLVM feature flags that choose the GEMM kernels
+  /// (kernelTargetFeatures; empty: generic x86-64).
+  std::string targetFeatures;
+  /// Output channels per weight panel (binq-pack panel-width; 0: chosen per
+  /// linear for the target).
+  int64_t panelWidth = 0;
+  /// Input rows per GEMM register tile (convert-binq-to-vector row-tile; 0:
+  /// chosen per linear for the target).
+  int64_t rowTile = 0;
   /// Run binq-ternary-weight-split first: ternary-weight linears become two
   /// binary XNOR-popcount GEMMs (the paper's TWS as a lowering strategy).
   bool splitTernary = false;
@@ -58,6 +63,11 @@ struct TargetOptions {
 /// Creates the x86-64 TargetMachine for `options` (opt level 3, PIC).
 llvm::Expected<std::unique_ptr<llvm::TargetMachine>>
 createTargetMachine(const TargetOptions &options);
+
+/// The features of `tm`'s CPU (its own and the extra ones) that choose the
+/// GEMM kernels, as LLVM flags ("+avx2,+avx512f,..."): what
+/// LoweringOptions::targetFeatures takes.
+std::string kernelTargetFeatures(const llvm::TargetMachine &tm);
 
 /// The signature of a public function before lowering, recorded so the
 /// compiled library can describe its entry points.

@@ -14,22 +14,23 @@ def ConvertBinQToVector : Pass<"convert-binq-to-vector", "::mlir::ModuleOp"> {
     * `!binq.packed` values become flat `tensor<?xi64>` word tensors and code
       tensors become `i8`/`i16`/`i32` tensors;
     * `binq.linear` with a packed weight in the panel layout becomes a
-      register-blocked GEMM: for each panel of NR output channels and each
-      block of `row-tile` input rows, `row-tile x NR/8` accumulators of
-      `vector<8xi64>` are updated with `arith.xori`/`arith.andi` +
-      `math.ctpop` + `arith.addi` per 64-bit word of K (one broadcast input
-      word against one vector of NR/8 weight words), followed by a fused
-      epilogue (popcount to dot product, input and weight scales, offsets,
-      bias) written with masked `vector.transfer_write`. The panel loop is
-      an `scf.forall` whose iterations write their column block of the
-      result (`tensor.parallel_insert_slice`), which
-      `binq-outline-parallel` later runs on the runtime's thread pool.
-      Bit-packed inputs of
-      every pairing (binary, bool and ternary inputs against binary or
-      ternary weights) share this kernel; integer inputs (k-bit
-      activations) are split at run time into k {0,1} bit planes that run on
-      the same AND/popcount units, each count weighted by 2^p (minus for the
-      sign plane of signed codes);
+      register-blocked GEMM chosen for the target (`target-features`): for
+      each panel of NR output channels and each block of MR input rows,
+      MR x NV vector accumulators (NV = NR / L, L lanes per register) are
+      updated per step of K, then a fused epilogue (dot product, input and
+      weight scales, offsets, bias) writes the tile with masked
+      `vector.transfer_write`. The panel loop is an `scf.forall` whose
+      iterations write their column block of the result
+      (`tensor.parallel_insert_slice`), which `binq-outline-parallel` later
+      runs on the runtime's thread pool. Bit-packed inputs (binary, bool, ternary
+      against binary or ternary weights) use `arith.xori`/`arith.andi` +
+      `math.ctpop` on 64-bit words; integer inputs of up to 8 bits against
+      constant weights use vpdpbusd (its LLVM intrinsic) on weight codes
+      expanded from 1 or 2 bits per weight when the target has VNNI; other
+      integer inputs (k-bit activations) are split at run time into k {0,1}
+      bit planes that run on the AND/popcount units, each count weighted by
+      2^p (minus for the sign plane of signed codes). MR and NR are the
+      largest tile whose accumulators fit the target's vector registers;
     * `binq.quantize` of an activation quantizer becomes `linalg.generic`
       reductions for the dynamic statistics (max|x|, min, max) and an
       elementwise `linalg.generic` computing the codes with `math.roundeven`,
@@ -47,16 +48,22 @@ def ConvertBinQToVector : Pass<"convert-binq-to-vector", "::mlir::ModuleOp"> {
     "::mlir::arith::ArithDialect",
     "::mlir::bufferization::BufferizationDialect",
     "::mlir::linalg::LinalgDialect",
+    "::mlir::LLVM::LLVMDialect",
     "::mlir::math::MathDialect",
     "::mlir::scf::SCFDialect",
     "::mlir::tensor::TensorDialect",
     "::mlir::vector::VectorDialect",
   ];
   let options = [
-    Option<"rowTile", "row-tile", "int64_t", /*default=*/"4",
-           "Input rows (M) per register tile of the GEMM kernel; with the "
-           "weight panel width NR the tile keeps row-tile x NR/8 vector "
-           "accumulators in registers">,
+    Option<"targetFeatures", "target-features", "std::string",
+           /*default=*/"",
+           "LLVM feature flags of the target CPU (\"+avx2,+avx512f,...\"; "
+           "empty: generic x86-64) that choose the kernel variant, the vector "
+           "width and the register tile (docs/Design.md)">,
+    Option<"rowTile", "row-tile", "int64_t", /*default=*/"0",
+           "Input rows (M) per register tile of the GEMM kernel (1 to 16); "
+           "0 chooses the largest tile whose accumulators fit the target's "
+           "vector registers">,
   ];
 }
 

@@ -33,9 +33,15 @@ def Pack : Pass<"binq-pack", "::mlir::ModuleOp"> {
   }];
   let dependentDialects = ["::mlir::arith::ArithDialect"];
   let options = [
-    Option<"panelWidth", "panel-width", "int64_t", /*default=*/"16",
+    Option<"panelWidth", "panel-width", "int64_t", /*default=*/"0",
            "Output channels per weight panel (NR, a multiple of 8): the GEMM "
-           "kernel keeps NR/8 vectors of 8 x 64-bit words per input row">,
+           "kernel keeps NR/L vectors of L 64-bit words per input row (L = 8 "
+           "with AVX-512, 4 with AVX2, 2 otherwise); 0 chooses per linear "
+           "from the target">,
+    Option<"targetFeatures", "target-features", "std::string",
+           /*default=*/"",
+           "LLVM feature flags of the target CPU (as convert-binq-to-vector "
+           "takes them) for the panel width choice; empty: generic x86-64">,
   ];
 }
 
