@@ -373,7 +373,8 @@ def report(results, entries, context, args, flags, load_before):
                                  "of DRAM read BW"], rows)
 
     # --- targets --------------------------------------------------------------
-    lines += ["", "### Targets (docs/performance.md), one core unless said",
+    lines += ["", "### Targets of the performance issue, one core unless "
+              "said",
               ""]
     lines += markdown_table(["target", "required", "measured (worst shape)",
                              "met"], targets(results, entries, limit, vnni, stream),

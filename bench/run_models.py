@@ -80,10 +80,14 @@ TORCH_VARIANTS = os.path.join(HERE, "torch_reference_variants.py")
 PERTURB_SEEDS = (1, 2, 3, 4)
 ENVELOPE_MARGIN = 1.5
 # For the timed 12-layer quantized models: there the reference's own logits
-# move by O(1) under float32-ulp noise (random-weight W1A4 is fully chaotic
-# after 12 layers), so a few seeds estimate the envelope loosely; the strong
-# check is the shallow models' (--verify-layers, same width and inputs).
-ENVELOPE_MARGIN_DEEP = 2.0
+# move by O(1) under float32-ulp noise (random-weight W1A4 and BiBERT are
+# fully chaotic after 12 layers: no row stays within the lit tolerance), so
+# a few seeds estimate the envelope loosely and the check only catches
+# gross errors (a wrong scale, NaN, logits off by orders of magnitude). The
+# sharp check is the shallow models' (--verify-layers, same width, inputs,
+# seed and code paths); 3x keeps the deep one from failing by chance (BinQ
+# measured 1.35-1.55x of a 4-seed envelope on 2026-11-23).
+ENVELOPE_MARGIN_DEEP = 3.0
 TORCH_ENGINES = {"fp32": ("PyTorch FP32", []),
                  "int8": ("PyTorch dynamic int8", ["--dynamic-int8"])}
 
