@@ -1,23 +1,74 @@
 #!/usr/bin/env python3
 """Writes one MLIR module holding the benchmark's linear layers for one
-activation quantizer and one weight shape [N, K]: one function per row count
-M, named <prefix>_m<M>_k<K>_n<N>, each made by test/e2e/Inputs/gen_linear.py
-(the same seed, so every M sees the same weights).
+kernel variant and one weight shape [N, K]: one function per row count M,
+named <variant>_m<M>_k<K>_n<N>, computing
+
+    y[M, N] = Qa(x)[M, K] . W[N, K]^T * scales + bias
+
+with the activation quantizer Qa of test/e2e/Inputs/gen_linear.py's table
+(`--act`: sign, elastic2 = ternary, u8 = 8-bit symmetric, ...) and seeded
+random binary or ternary weight CODES (`--weight`).
+
+Why codes and not gen_linear.py's float weights: the large shapes would make
+huge files. gen_linear.py writes every latent float weight as 8 hex digits
+(2.1 GB of text for the 16384 x 16384 GEMV, plus the quantizer folding at
+compile time); here the weights are written already bit-packed in the default
+rows layout (`!binq.packed<NxKx!binq.binary>`, 1 bit per weight and plane:
+64 MiB of text for that GEMV when ternary), and bq-compile's binq-pack
+repacks them into its panel layout at compile time, so the kernel runs
+exactly as on a folded model. The layer's speed does not depend on how the
+codes were chosen. Every M and every variant with the same weight kind and
+shape sees the same weights (the seed covers kind and shape only).
 
 Used by bench/CMakeLists.txt at build time; stdlib only.
 """
 import argparse
+import importlib.util
 import os
-import subprocess
-import sys
+import random
+import struct
+
+# Weight kinds: packed element type and number of bit planes.
+WEIGHTS = {"binary": ("!binq.binary", 1), "ternary": ("!binq.ternary", 2)}
+
+
+def load_gen_linear(path):
+    """gen_linear.py as a module: its ACTIVATIONS table is the one list of
+    activation quantizers the tests and the benchmarks share."""
+    spec = importlib.util.spec_from_file_location("gen_linear", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def packed_weight_words(kind, n, k, seed):
+    """Little-endian bytes of the packed weight in the rows layout
+    (docs/Design.md): ceil(K/64) words per row, bit j of word w = column
+    64*w + j; binary bit 1 = -1; ternary = a sign plane then a nonzero plane,
+    sign bits only where the code is nonzero (the only valid encoding)."""
+    if k % 64:
+        raise SystemExit("gen_bench_module.py: K must be a multiple of 64 "
+                         "(padding bits would have to be cleared)")
+    plane_bytes = n * (k // 64) * 8
+    rng = random.Random(f"{seed}/{kind}/{n}x{k}")
+    if kind == "binary":
+        return rng.randbytes(plane_bytes)
+    sign = int.from_bytes(rng.randbytes(plane_bytes), "little")
+    nonzero = int.from_bytes(rng.randbytes(plane_bytes), "little")
+    return ((sign & nonzero).to_bytes(plane_bytes, "little") +
+            nonzero.to_bytes(plane_bytes, "little"))
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--gen-linear", required=True, help="path of gen_linear.py")
-    parser.add_argument("--act", required=True)
-    parser.add_argument("--weight", default="bwn")
-    parser.add_argument("--prefix", required=True, help="function name prefix")
+    parser.add_argument("--gen-linear", required=True,
+                        help="path of test/e2e/Inputs/gen_linear.py")
+    parser.add_argument("--variant", required=True,
+                        help="function name prefix (bxb, txb, ...)")
+    parser.add_argument("--act", required=True,
+                        help="activation quantizer, a key of gen_linear.py's "
+                        "ACTIVATIONS")
+    parser.add_argument("--weight", choices=sorted(WEIGHTS), required=True)
     parser.add_argument("--k", type=int, required=True)
     parser.add_argument("--n", type=int, required=True)
     parser.add_argument("--ms", type=int, nargs="+", required=True)
@@ -25,19 +76,51 @@ def main():
     parser.add_argument("-o", "--output", required=True)
     args = parser.parse_args()
 
-    parts = []
-    for m in args.ms:
-        name = f"{args.prefix}_m{m}_k{args.k}_n{args.n}"
-        command = [sys.executable, args.gen_linear, "--m", str(m),
-                   "--k", str(args.k), "--n", str(args.n), "--act", args.act,
-                   "--weight", args.weight, "--bias", "--seed", str(args.seed),
-                   "--name", name]
-        parts.append(subprocess.run(command, check=True, stdout=subprocess.PIPE,
-                                    text=True).stdout)
-    # Write atomically so an interrupted build never leaves half a module.
+    activations = load_gen_linear(args.gen_linear).ACTIVATIONS
+    if args.act not in activations:
+        raise SystemExit(f"gen_bench_module.py: unknown --act {args.act}; "
+                         f"gen_linear.py has {', '.join(sorted(activations))}")
+    act_attr, act_code, act_offset = activations[args.act]
+    if act_offset or "per_row" in act_attr:
+        raise SystemExit("gen_bench_module.py: only per-tensor symmetric "
+                         "activation quantizers are supported")
+    w_code, _ = WEIGHTS[args.weight]
+    k, n = args.k, args.n
+    words = packed_weight_words(args.weight, n, k, args.seed)
+    word_count = len(words) // 8
+    # The scale of typical BWN/TWN weights (mean |w| of N(0, 0.05)).
+    weight_scale = 0.04
+    bias_rng = random.Random(f"{args.seed}/bias/{n}")
+    bias = b"".join(struct.pack("<f", bias_rng.gauss(0.0, 1.0))
+                    for _ in range(n))
+    weight_hex = words.hex().upper()
+    bias_hex = bias.hex().upper()
+    packed_type = f"!binq.packed<{n}x{k}x{w_code}>"
+
+    # Written piece by piece, atomically: the big modules are hundreds of MB.
     temporary = args.output + ".tmp"
     with open(temporary, "w") as out:
-        out.write("\n".join(parts))
+        out.write(f"// Generated by bench/gen_bench_module.py --variant "
+                  f"{args.variant} --act {args.act} --weight {args.weight} "
+                  f"--k {k} --n {n} --seed {args.seed}\n")
+        for m in args.ms:
+            name = f"{args.variant}_m{m}_k{k}_n{n}"
+            out.write(f"func.func @{name}(%x: tensor<{m}x{k}xf32>) -> "
+                      f"tensor<{m}x{n}xf32> {{\n")
+            out.write(f'  %w = binq.constant dense<"0x{weight_hex}"> : '
+                      f"tensor<{word_count}xi64> -> {packed_type}\n")
+            out.write(f"  %ws = arith.constant dense<{weight_scale}> : "
+                      "tensor<1xf32>\n")
+            out.write(f'  %b = arith.constant dense<"0x{bias_hex}"> : '
+                      f"tensor<{n}xf32>\n")
+            out.write(f"  %xq, %xs = binq.quantize {act_attr} %x : "
+                      f"tensor<{m}x{k}xf32> -> tensor<{m}x{k}x{act_code}>, "
+                      "tensor<1xf32>\n")
+            out.write(f"  %y = binq.linear %xq scale %xs, %w scale %ws bias %b"
+                      f" : tensor<{m}x{k}x{act_code}> scale tensor<1xf32>, "
+                      f"{packed_type} scale tensor<1xf32> bias "
+                      f"tensor<{n}xf32> -> tensor<{m}x{n}xf32>\n")
+            out.write(f"  return %y : tensor<{m}x{n}xf32>\n}}\n\n")
     os.replace(temporary, args.output)
 
 
