@@ -797,6 +797,41 @@ struct AttentionScoresLowering : OpConversionPattern<AttentionScoresOp> {
   }
 };
 
+/// The context token matrix [B * S, H * d] built per (item, head) block
+/// [S, d] at rows item * S and columns head * d, in an scf.forall; `body`
+/// gets the item, the head, the block's first token row and first column,
+/// and the block to fill.
+Value forEachHeadBlock(
+    ImplicitLocOpBuilder &b, RankedTensorType resultType, Value batch,
+    Value seq, int64_t heads, int64_t d,
+    function_ref<Value(ImplicitLocOpBuilder &, Value, Value, Value, Value,
+                       Value)>
+        body) {
+  Value out =
+      freshTensor(b, resultType, {mul(b, batch, seq), idx(b, heads * d)});
+  auto sliceType = RankedTensorType::get(
+      {getConstantIntValue(seq).value_or(ShapedType::kDynamic), d},
+      b.getF32Type());
+  auto itemAndHead = [&](ImplicitLocOpBuilder &f, Value bh) {
+    return std::make_pair(
+        arith::DivUIOp::create(f, bh, idx(f, heads)).getResult(),
+        arith::RemUIOp::create(f, bh, idx(f, heads)).getResult());
+  };
+  return forallBlocks(
+      b, out, mul(b, batch, idx(b, heads)),
+      [&](ImplicitLocOpBuilder &f, Value bh) {
+        auto [item, head] = itemAndHead(f, bh);
+        return SmallVector<OpFoldResult>{mul(f, item, seq),
+                                         mul(f, head, idx(f, d))};
+      },
+      {getAsOpFoldResult(seq), b.getIndexAttr(d)}, sliceType,
+      [&](ImplicitLocOpBuilder &f, Value bh, Value slice) {
+        auto [item, head] = itemAndHead(f, bh);
+        return body(f, item, head, mul(f, item, seq), mul(f, head, idx(f, d)),
+                    slice);
+      });
+}
+
 /// The float input of `dequantize(quantize(x))` when the quantizer is the
 /// 1-bit sign (codes +-1, scale 1, so the dequantized value is exactly
 /// sign(x) with sign(0) = +1).
@@ -905,27 +940,12 @@ struct BinaryAttention {
   }
 
   Value emit(RankedTensorType resultType, Value batch, Value seq) {
-    int64_t width = heads * d, nw = words();
+    int64_t nw = words();
     Type i64 = b.getI64Type();
-    Value out =
-        freshTensor(b, resultType, {mul(b, batch, seq), idx(b, width)});
-    auto sliceType = RankedTensorType::get(
-        {getConstantIntValue(seq).value_or(ShapedType::kDynamic), d},
-        b.getF32Type());
-    return forallBlocks(
-        b, out, mul(b, batch, idx(b, heads)),
-        [&](ImplicitLocOpBuilder &f, Value bh) {
-          Value item = arith::DivUIOp::create(f, bh, idx(f, heads));
-          Value head = arith::RemUIOp::create(f, bh, idx(f, heads));
-          return SmallVector<OpFoldResult>{mul(f, item, seq),
-                                           mul(f, head, idx(f, d))};
-        },
-        {getAsOpFoldResult(seq), b.getIndexAttr(d)}, sliceType,
-        [&](ImplicitLocOpBuilder &f, Value bh, Value slice) {
-          Value item = arith::DivUIOp::create(f, bh, idx(f, heads));
-          Value head = arith::RemUIOp::create(f, bh, idx(f, heads));
-          Value firstToken = mul(f, item, seq);
-          Value firstCol = mul(f, head, idx(f, d));
+    return forEachHeadBlock(
+        b, resultType, batch, seq, heads, d,
+        [&](ImplicitLocOpBuilder &f, Value item, Value head, Value firstToken,
+            Value firstCol, Value slice) {
           Value keyWords = arith::CeilDivUIOp::create(f, seq, idx(f, 64));
           // Query bits [S][nw]; key bits word-major [nw][S], so that 16
           // consecutive keys are one vector load.
@@ -1168,26 +1188,10 @@ struct AttentionContextLowering : OpConversionPattern<AttentionContextOp> {
     // Per (item, head): ctx[S, d] = probs[S, S] * v[S, d], where a row of v
     // is d contiguous floats of the value token matrix: no packing needed.
     int64_t nv = d / kLanes;
-    RankedTensorType resultType = op.getType();
-    Value out =
-        freshTensor(b, resultType, {mul(b, batch, seq), idx(b, width)});
-    auto sliceType = RankedTensorType::get(
-        {getConstantIntValue(seq).value_or(ShapedType::kDynamic), d},
-        b.getF32Type());
-    Value result = forallBlocks(
-        b, out, mul(b, batch, idx(b, heads)),
-        [&](ImplicitLocOpBuilder &f, Value bh) {
-          Value item = arith::DivUIOp::create(f, bh, idx(f, heads));
-          Value head = arith::RemUIOp::create(f, bh, idx(f, heads));
-          return SmallVector<OpFoldResult>{mul(f, item, seq),
-                                           mul(f, head, idx(f, d))};
-        },
-        {getAsOpFoldResult(seq), b.getIndexAttr(d)}, sliceType,
-        [&](ImplicitLocOpBuilder &f, Value bh, Value slice) {
-          Value item = arith::DivUIOp::create(f, bh, idx(f, heads));
-          Value head = arith::RemUIOp::create(f, bh, idx(f, heads));
-          Value firstToken = mul(f, item, seq);
-          Value firstCol = mul(f, head, idx(f, d));
+    Value result = forEachHeadBlock(
+        b, op.getType(), batch, seq, heads, d,
+        [&](ImplicitLocOpBuilder &f, Value item, Value head, Value firstToken,
+            Value firstCol, Value slice) {
           return forRowTiles(
               f, seq, rowTileFor(nv), slice,
               [&](ImplicitLocOpBuilder &t, Value m, int64_t rows,
