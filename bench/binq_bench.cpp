@@ -175,21 +175,10 @@ void setBytesCounter(benchmark::State &state, double bytes) {
 // Thread control of the runtime and the baselines
 //===----------------------------------------------------------------------===//
 
-// `int bq_set_num_threads(int n)` of the runtime's thread pool; it returns
-// the thread count in effect.
-using SetThreadsFn = int (*)(int);
-SetThreadsFn binqSetNumThreads() { return &bq_set_num_threads; }
-
-// Sets the runtime's thread count; false with `error` when it cannot.
+// Sets the runtime's thread pool to `threads`; false with `error` when it
+// gives another count (bq_set_num_threads returns the count in effect).
 bool setBinqThreads(int threads, std::string &error) {
-  SetThreadsFn fn = binqSetNumThreads();
-  if (!fn) {
-    if (threads == 1)
-      return true; // today's runtime runs one thread
-    error = "the runtime has no bq_set_num_threads";
-    return false;
-  }
-  int inEffect = fn(threads);
+  int inEffect = bq_set_num_threads(threads);
   if (inEffect != threads) {
     error = "bq_set_num_threads(" + std::to_string(threads) + ") gave " +
             std::to_string(inEffect) + " threads";
@@ -764,7 +753,8 @@ void registerAll(const std::vector<Kernel> &kernels) {
   add("Stream/read/1_stream", benchStreamRead<1>);
   add("Stream/read/2_streams", benchStreamRead<2>);
 
-  const bool twoThreads = binqSetNumThreads() != nullptr;
+  // Binary GEMMs also on two threads of the runtime's pool.
+  constexpr bool twoThreads = true;
   std::vector<Shape> shapes;
   for (const Kernel &kernel : kernels) {
     const Shape &s = kernel.shape;
@@ -841,10 +831,7 @@ int main(int argc, char **argv) {
   benchmark::AddCustomContext("binq_library_dir", libraryDir);
   benchmark::AddCustomContext("binq_target_cpu", binqTargetCpu(kernels));
   benchmark::AddCustomContext(
-      "binq_threads", binqSetNumThreads()
-                          ? "bq_set_num_threads found: 1 and 2 threads"
-                          : "the runtime has no bq_set_num_threads: one "
-                            "thread only");
+      "binq_threads", "bq_set_num_threads found: 1 and 2 threads");
 #ifdef BINQ_BENCH_HAVE_DNNL
   const dnnl_version_t *version = dnnl_version();
   const char *runtime = version->cpu_runtime == DNNL_RUNTIME_OMP ? "OpenMP"
