@@ -2,7 +2,8 @@
 # Builds BinQ and runs every test: the GoogleTest unit tests and the lit
 # suite (IR, transforms, lowering, execution tests), through ctest. The
 # checkpoint readers and the reference semantics, which parse untrusted bytes
-# and do the exact arithmetic, also run under AddressSanitizer and UBSan.
+# and do the exact arithmetic, and the runtime's thread pool also run under
+# AddressSanitizer and UBSan.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/deps.sh
@@ -11,8 +12,9 @@ binq_build build
 
 echo "== unit tests under AddressSanitizer + UndefinedBehaviorSanitizer"
 binq_configure build-asan -DBINQ_ENABLE_ASAN=ON
-cmake --build build-asan --target BinQImportTests BinQReferenceTests BinQAnalysisTests
-for t in BinQImportTests BinQReferenceTests BinQAnalysisTests; do
+cmake --build build-asan --target BinQImportTests BinQReferenceTests BinQAnalysisTests \
+  BinQRuntimeTests
+for t in BinQImportTests BinQReferenceTests BinQAnalysisTests BinQRuntimeTests; do
   build-asan/unittests/$t --gtest_brief=1
 done
 

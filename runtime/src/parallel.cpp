@@ -6,10 +6,13 @@
 // count changes: a loop costs a few atomic operations and, when a worker
 // has gone to sleep, one futex wake, never a thread creation.
 //
-// A loop is split into chunks taken from an atomic counter by the calling
-// thread and the workers. The caller does not wait for a worker that has
-// not joined: if every chunk is done before a sleeping worker wakes, the
-// caller closes the loop and returns. Idle workers spin for a while (so
+// A loop is split into chunks, dealt out in contiguous shares to the
+// calling thread and the workers; each takes the chunks of its own share
+// from an atomic counter, then helps with the others'. A thread thus runs
+// the same iterations from one loop to the next (its data stays in its
+// core's caches), and the caller does not wait for a worker that has not
+// joined: if every chunk is done before a sleeping worker wakes, the caller
+// closes the loop and returns. Idle workers spin for a while (so
 // that back-to-back loops, such as the GEMMs of a transformer layer, find
 // them awake) and then sleep on a condition variable.
 //
@@ -30,6 +33,7 @@
 #include <condition_variable>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <mutex>
 #include <system_error>
 #include <thread>
@@ -98,23 +102,46 @@ int defaultThreads() {
   return fromEnvironment ? fromEnvironment : availableCores();
 }
 
-/// One parallel loop: its chunks and the count of finished ones.
+/// The chunks one thread takes first: [next, end), claimed one at a time.
+/// On its own cache line, so that owners do not slow each other down.
+struct alignas(64) Share {
+  std::atomic<int64_t> next{0};
+  int64_t end = 0;
+};
+
+/// One parallel loop. Its chunks are dealt out in contiguous shares, one per
+/// thread (the caller is thread 0, worker w is thread w + 1): a thread runs
+/// its own share first, then helps with the others'. A worker thus runs the
+/// same iterations in every loop of the same size, which keeps their data
+/// (a GEMM's weight panels and output columns) in its core's caches, while
+/// a thread that starts late or runs slowly still holds nobody up.
 struct Loop {
   bq_parallel_body body;
   void *context;
   int64_t n, chunkSize, numChunks;
-  std::atomic<int64_t> nextChunk{0};
+  int threads;
+  Share *shares;
   std::atomic<int64_t> finishedChunks{0};
 
-  /// Runs chunks until none is left.
-  void work() {
-    for (;;) {
-      int64_t chunk = nextChunk.fetch_add(1, std::memory_order_relaxed);
-      if (chunk >= numChunks)
-        return;
-      int64_t begin = chunk * chunkSize;
-      body(context, begin, std::min(n, begin + chunkSize));
-      finishedChunks.fetch_add(1, std::memory_order_release);
+  void deal() {
+    for (int t = 0; t < threads; ++t) {
+      shares[t].next.store(numChunks * t / threads, std::memory_order_relaxed);
+      shares[t].end = numChunks * (t + 1) / threads;
+    }
+  }
+
+  /// Runs chunks, its own share first, until none is left.
+  void work(int self) {
+    for (int k = 0; k < threads; ++k) {
+      Share &share = shares[(self + k) % threads];
+      for (;;) {
+        int64_t chunk = share.next.fetch_add(1, std::memory_order_relaxed);
+        if (chunk >= share.end)
+          break;
+        int64_t begin = chunk * chunkSize;
+        body(context, begin, std::min(n, begin + chunkSize));
+        finishedChunks.fetch_add(1, std::memory_order_release);
+      }
     }
   }
 };
@@ -157,11 +184,14 @@ public:
     loop.n = n;
     loop.chunkSize = (n + chunks - 1) / chunks;
     loop.numChunks = (n + loop.chunkSize - 1) / loop.chunkSize;
+    loop.threads = running;
+    loop.shares = shares.get();
     if (running == 1 || loop.numChunks == 1) {
       busy.store(false, std::memory_order_release);
       body(context, 0, n);
       return;
     }
+    loop.deal();
 
     bool wake;
     {
@@ -172,7 +202,7 @@ public:
     }
     if (wake)
       awake.notify_all();
-    loop.work();
+    loop.work(0);
     spinWait([&] {
       return loop.finishedChunks.load(std::memory_order_acquire) ==
              loop.numChunks;
@@ -202,7 +232,7 @@ private:
       // (or a stop) published before then must still be seen as new.
       uint64_t start = generation.load(std::memory_order_relaxed);
       for (int i = 0; i < count; ++i)
-        workers.emplace_back([this, start] { workerLoop(start); });
+        workers.emplace_back([this, start, i] { workerLoop(i + 1, start); });
     } catch (const std::exception &) {
       // No more threads (or memory): run with those there are, and say so
       // in bq_get_num_threads.
@@ -227,7 +257,9 @@ private:
     stopping = false;
   }
 
-  void workerLoop(uint64_t seen) {
+  /// Worker `self` (its thread number in every loop) waits for loops and
+  /// helps with them until stopped.
+  void workerLoop(int self, uint64_t seen) {
     for (;;) {
       // Wait for a new loop: spin for a while, then sleep.
       auto deadline = std::chrono::steady_clock::now() + kSpinTime;
@@ -259,7 +291,7 @@ private:
           continue;
         joined.fetch_add(1, std::memory_order_relaxed);
       }
-      loop->work();
+      loop->work(self);
       joined.fetch_sub(1, std::memory_order_release);
     }
   }
@@ -269,6 +301,8 @@ private:
   /// Held by the thread running a loop on the pool, or changing workers.
   std::atomic<bool> busy{false};
   std::vector<std::thread> workers;
+  /// One share per thread, for the loop that holds `busy`.
+  std::unique_ptr<Share[]> shares{new Share[kMaxThreads]};
 
   std::mutex mutex;
   std::condition_variable awake;
