@@ -623,19 +623,31 @@ struct PackLowering : OpConversionPattern<PackOp> {
     // Sign and bool activations have no scale to compute: their bits are
     // taken straight from the float input, without the code tensor in
     // between (the quantize op's own lowering is then dead and folds away).
+    // The sign of an activation's output is read off the activation's
+    // input, which gives -1 exactly on an interval (for gelu not just
+    // x < 0): the activation is not evaluated for this use (BiBERT's FFN).
     std::optional<ref::QuantizerSpec> direct;
+    Value directInput;
+    std::optional<ref::FloatInterval> negativeInputs;
     if (auto quantize = op.getCodes().getDefiningOp<QuantizeOp>()) {
       ref::QuantizerSpec spec = quantize.getSpec();
       if (spec.kind == ref::QuantizerKind::Sign ||
-          spec.kind == ref::QuantizerKind::Bool)
+          spec.kind == ref::QuantizerKind::Bool) {
         direct = spec;
+        directInput = quantize.getInput();
+      }
+      auto activation = directInput
+                            ? directInput.getDefiningOp<ActivationOp>()
+                            : ActivationOp();
+      if (activation && spec.kind == ref::QuantizerKind::Sign) {
+        negativeInputs =
+            ref::negativeActivationRange(activation.getReferenceKind());
+        directInput = activation.getInput();
+      }
     }
     Value codes =
-        direct
-            ? asMatrix(
-                  b, rewriter.getRemappedValue(
-                         op.getCodes().getDefiningOp<QuantizeOp>().getInput()))
-            : asMatrix(b, adaptor.getCodes());
+        direct ? asMatrix(b, rewriter.getRemappedValue(directInput))
+               : asMatrix(b, adaptor.getCodes());
     Value rows = dimOf(b, codes, 0);
     Value planeWords = mul(b, rows, idx(b, words));
     Value total = mul(b, planeWords, idx(b, planes));
@@ -664,18 +676,28 @@ struct PackLowering : OpConversionPattern<PackOp> {
               ArrayRef<bool>{false});
           for (int64_t plane = 0; plane < planes; ++plane) {
             Value mask;
-            if (direct) {
+            auto splatF32 = [&](float value) -> Value {
+              return arith::ConstantOp::create(
+                  w, chunkType,
+                  DenseElementsAttr::get(chunkType, w.getF32FloatAttr(value)));
+            };
+            if (negativeInputs) {
+              // Ordered comparisons: NaN (and the padding 0) give +1.
+              mask = arith::AndIOp::create(
+                  w,
+                  arith::CmpFOp::create(w, arith::CmpFPredicate::OGE, chunk,
+                                        splatF32(negativeInputs->lowest)),
+                  arith::CmpFOp::create(w, arith::CmpFPredicate::OLE, chunk,
+                                        splatF32(negativeInputs->highest)));
+            } else if (direct) {
               // sign: bit 1 means -1, i.e. x < 0 (NaN and 0 give +1, as the
               // reference); bool: x > 0, or x >= 0 when not strict.
-              Value zero = arith::ConstantOp::create(
-                  w, chunkType,
-                  DenseElementsAttr::get(chunkType, w.getF32FloatAttr(0.0f)));
               arith::CmpFPredicate predicate =
                   direct->kind == ref::QuantizerKind::Sign
                       ? arith::CmpFPredicate::OLT
                   : nonStrictBool ? arith::CmpFPredicate::OGE
                                   : arith::CmpFPredicate::OGT;
-              mask = arith::CmpFOp::create(w, predicate, chunk, zero);
+              mask = arith::CmpFOp::create(w, predicate, chunk, splatF32(0.0f));
             } else {
               mask = planeBits(w, kind, plane, chunk);
             }

@@ -48,9 +48,10 @@ LogicalResult verifyTokens(Operation *op, int64_t tokens, Value mask,
                            << " rows but the mask is " << shape[0] << "x"
                            << shape[1] << " (batch x seq)";
 }
+} // namespace
 
-ref::Activation toRef(ActivationKind kind) {
-  switch (kind) {
+ref::Activation ActivationOp::getReferenceKind() {
+  switch (getKind()) {
   case ActivationKind::gelu:
     return ref::Activation::Gelu;
   case ActivationKind::relu:
@@ -60,7 +61,6 @@ ref::Activation toRef(ActivationKind kind) {
   }
   return ref::Activation::Gelu;
 }
-} // namespace
 
 //===----------------------------------------------------------------------===//
 // EmbeddingOp
@@ -190,7 +190,7 @@ OpFoldResult ActivationOp::fold(FoldAdaptor adaptor) {
   auto input = floatsOf(adaptor.getInput());
   if (!input || !getResult().getType().hasStaticShape())
     return {};
-  ref::Activation kind = toRef(getKind());
+  ref::Activation kind = getReferenceKind();
   for (float &x : *input)
     x = ref::activate(kind, x);
   return makeF32Attr(getResult().getType(), *input);

@@ -3,6 +3,7 @@
 #include "BinQ/Reference/Semantics.h"
 
 #include <cmath>
+#include <cstring>
 
 namespace binq {
 namespace ref {
@@ -17,6 +18,50 @@ float activate(Activation kind, float x) {
     return static_cast<float>(std::tanh(static_cast<double>(x)));
   }
   return x;
+}
+
+namespace {
+
+/// The negative floats in the order of their magnitude: consecutive
+/// integers are consecutive floats (0 is -0.0, 0x7f800000 is -inf).
+int64_t negativeFloatRank(float x) {
+  uint32_t bits;
+  std::memcpy(&bits, &x, sizeof(bits));
+  return bits & 0x7fffffffu;
+}
+
+float negativeFloatOfRank(int64_t rank) {
+  uint32_t bits = 0x80000000u | static_cast<uint32_t>(rank);
+  float x;
+  std::memcpy(&x, &bits, sizeof(x));
+  return x;
+}
+
+/// The float nearest `outside` that still satisfies `negative`, where
+/// `inside` does, `outside` does not, and the predicate changes once
+/// between them.
+template <typename Predicate>
+float lastInside(Predicate negative, float inside, float outside) {
+  int64_t in = negativeFloatRank(inside), out = negativeFloatRank(outside);
+  while (in - out > 1 || out - in > 1) {
+    int64_t middle = in + (out - in) / 2;
+    (negative(negativeFloatOfRank(middle)) ? in : out) = middle;
+  }
+  return negativeFloatOfRank(in);
+}
+
+} // namespace
+
+FloatInterval negativeActivationRange(Activation kind) {
+  auto negative = [kind](float x) { return activate(kind, x) < 0.0f; };
+  const float infinity = std::numeric_limits<float>::infinity();
+  FloatInterval range;
+  if (!negative(-1.0f))
+    return range;
+  range.lowest =
+      negative(-infinity) ? -infinity : lastInside(negative, -1.0f, -infinity);
+  range.highest = lastInside(negative, -1.0f, -0.0f);
+  return range;
 }
 
 bool gatherRows(const float *table, int64_t rows, int64_t cols,

@@ -116,6 +116,10 @@ def BinQ_ActivationOp : BinQ_Op<"activation", [Pure, SameOperandsAndResultType]>
   let results = (outs BinQ_F32Tensor:$result);
   let assemblyFormat = "$kind $input attr-dict `:` type($input)";
   let hasFolder = 1;
+  let extraClassDeclaration = [{
+    /// The kind as the reference semantics name it.
+    ::binq::ref::Activation getReferenceKind();
+  }];
 }
 
 def BinQ_DenseOp : BinQ_Op<"dense", [Pure]> {

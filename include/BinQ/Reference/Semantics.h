@@ -256,6 +256,22 @@ enum class Activation { Gelu, Relu, Tanh };
 /// gelu(x) = x * 0.5 * (1 + erf(x / sqrt(2))), relu, tanh.
 float activate(Activation kind, float x);
 
+/// The floats x whose activation is negative, activate(kind, x) < 0, as one
+/// closed interval [lowest, highest] (empty when lowest > highest). The sign
+/// quantizer of an activation's output (sign(0) = +1) is then
+/// `x in [lowest, highest] ? -1 : +1`, without evaluating the activation:
+/// for gelu that is not just x < 0, since the result rounds to zero for
+/// tiny |x| and for x below about -8.3 (the reference's erf reaches -1).
+/// Found by bisection on the float order from x = -1, where every
+/// activation here is negative or (relu) the interval is empty; the tests
+/// check it against activate() over the whole float range.
+struct FloatInterval {
+  float lowest = 1.0f, highest = 0.0f;
+  bool empty() const { return lowest > highest; }
+  bool contains(float x) const { return x >= lowest && x <= highest; }
+};
+FloatInterval negativeActivationRange(Activation kind);
+
 /// result[t, :] = table[ids[t], :]. Returns false (and leaves `result`
 /// unspecified) if an id is outside [0, rows).
 bool gatherRows(const float *table, int64_t rows, int64_t cols,
