@@ -1,11 +1,11 @@
 /*===- binq/runtime.h - the BinQ runtime C API -----------------*- C -*-===*
  *
  * Loads a library written by bq-compile, checks its format version and the
- * CPU features its code needs (BQ_ERROR_UNSUPPORTED_CPU), and
- * calls its entry points. Plain C ABI: status codes, caller-owned buffers;
- * a loaded library may be called from several threads at once (each call
- * uses only its arguments and stack). The one global state is the thread
- * pool that runs the libraries' parallel loops (bq_set_num_threads).
+ * CPU features its code needs, and calls its entry points. Plain C ABI:
+ * status codes, caller-owned buffers; a loaded library may be called from
+ * several threads at once (each call uses only its arguments and stack). The
+ * one global state is the thread pool that runs the libraries' parallel
+ * loops (bq_set_num_threads).
  *
  *===----------------------------------------------------------------------===*/
 
