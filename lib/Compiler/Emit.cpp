@@ -101,6 +101,27 @@ std::string binq::kernelTargetFeatures(const llvm::TargetMachine &tm) {
   return flags;
 }
 
+std::vector<std::string>
+binq::requiredCpuFeatures(const llvm::TargetMachine &tm) {
+  // The names are x86 extensions; another target's features of the same
+  // name (there are some, e.g. aes) mean other instructions.
+  if (!tm.getTargetTriple().isX86())
+    return {};
+  // Features the target has but the runtime cannot test are not listed:
+  // the table holds every extension the generated code may use.
+  static const char *const kCheckable[] = {
+#define BQ_FEATURE_NAME(name) name,
+      BQ_X86_CPU_FEATURES(BQ_FEATURE_NAME)
+#undef BQ_FEATURE_NAME
+  };
+  const llvm::MCSubtargetInfo *info = tm.getMCSubtargetInfo();
+  std::vector<std::string> features;
+  for (llvm::StringRef name : kCheckable)
+    if (info->checkFeatures(("+" + name).str()))
+      features.push_back(name.str());
+  return features;
+}
+
 //===----------------------------------------------------------------------===//
 // Entry points
 //===----------------------------------------------------------------------===//
@@ -366,6 +387,7 @@ binq::readModelInfo(ModuleOp module, llvm::ArrayRef<FunctionInfo> functions) {
 
 std::string binq::buildManifest(const LibraryInfo &library,
                                 llvm::StringRef targetCpu,
+                                llvm::ArrayRef<std::string> requiredFeatures,
                                 llvm::StringRef extraJsonFields) {
   llvm::json::Array functionArray;
   auto args = [](const std::vector<ArgumentInfo> &list) {
@@ -384,11 +406,13 @@ std::string binq::buildManifest(const LibraryInfo &library,
         llvm::json::Object{{"name", function.name},
                            {"inputs", args(function.inputs)},
                            {"outputs", args(function.outputs)}});
-  llvm::json::Object manifest{{"format", "binq-library"},
-                              {"abi_version", int64_t(BQ_ABI_VERSION)},
-                              {"binq_version", getBinQVersion()},
-                              {"target_cpu", targetCpu.str()},
-                              {"functions", std::move(functionArray)}};
+  llvm::json::Object manifest{
+      {"format", "binq-library"},
+      {"abi_version", int64_t(BQ_ABI_VERSION)},
+      {"binq_version", getBinQVersion()},
+      {"target_cpu", targetCpu.str()},
+      {"required_features", llvm::json::Array(requiredFeatures)},
+      {"functions", std::move(functionArray)}};
   if (library.model)
     manifest["model"] = llvm::json::Object(library.model->json);
   if (!extraJsonFields.empty()) {
@@ -450,7 +474,8 @@ static llvm::Function *addRuntimeHooksSetter(llvm::Module &module) {
 /// counters of a library compiled with --profile).
 static llvm::Error
 addModuleInfo(llvm::Module &module, const binq::LibraryInfo &library,
-              llvm::StringRef targetCpu, llvm::StringRef manifestJson,
+              llvm::StringRef targetCpu, llvm::StringRef requiredFeatures,
+              llvm::StringRef manifestJson,
               std::optional<std::vector<std::string>> profileKinds) {
   const std::vector<binq::FunctionInfo> &functions = library.functions;
   llvm::LLVMContext &ctx = module.getContext();
@@ -464,7 +489,7 @@ addModuleInfo(llvm::Module &module, const binq::LibraryInfo &library,
   auto *modelInfoType = llvm::StructType::create(
       ctx, {ptr, ptr, ptr, i64, i64, i64, i64}, "bq_model_info");
   auto *moduleInfoType = llvm::StructType::create(
-      ctx, {i32, ptr, ptr, ptr, i32, ptr, ptr, ptr, i32, ptr, ptr},
+      ctx, {i32, ptr, ptr, ptr, i32, ptr, ptr, ptr, i32, ptr, ptr, ptr},
       "bq_module_info");
 
   auto makeString = [&](llvm::StringRef text, llvm::StringRef name) {
@@ -586,7 +611,8 @@ addModuleInfo(llvm::Module &module, const binq::LibraryInfo &library,
            makeString(manifestJson, "bq_manifest"),
            llvm::ConstantInt::get(i32, functionInfos.size()), functionsGlobal,
            modelInfo, addRuntimeHooksSetter(module),
-           llvm::ConstantInt::get(i32, numKinds), kindsGlobal, countersGlobal}),
+           llvm::ConstantInt::get(i32, numKinds), kindsGlobal, countersGlobal,
+           makeString(requiredFeatures, "bq_required_features")}),
       "bq_info");
   auto *getterType = llvm::FunctionType::get(ptr, {}, false);
   auto *getter =
@@ -623,8 +649,10 @@ binq::translateAndOptimize(ModuleOp module, llvm::LLVMContext &context,
     for (Attribute kind : kinds)
       profileKinds->push_back(cast<StringAttr>(kind).getValue().str());
   }
+  std::string requiredFeatures = llvm::join(requiredCpuFeatures(tm), ",");
   if (llvm::Error error = addModuleInfo(*llvmModule, library, tm.getTargetCPU(),
-                                        manifestJson, std::move(profileKinds)))
+                                        requiredFeatures, manifestJson,
+                                        std::move(profileKinds)))
     return std::move(error);
 
   llvm::LoopAnalysisManager lam;

@@ -164,6 +164,124 @@ bq_status checkRange(const char *name, const int32_t *values, int64_t batch,
   return BQ_OK;
 }
 
+/// The non-empty items of the comma-separated `list` (NULL: none).
+std::vector<std::string> splitList(const char *list) {
+  std::vector<std::string> items;
+  for (const char *begin = list; begin && *begin;) {
+    const char *end = std::strchr(begin, ',');
+    if (!end)
+      end = begin + std::strlen(begin);
+    if (end != begin)
+      items.emplace_back(begin, end);
+    begin = *end ? end + 1 : end;
+  }
+  return items;
+}
+
+void appendItem(std::string &list, const std::string &item) {
+  if (!list.empty())
+    list += ", ";
+  list += item;
+}
+
+/// Checks, before any of the library's code runs, that this CPU has every
+/// feature the library's code may use (bq_module_info.required_features): a
+/// missing one would otherwise be a SIGILL in the middle of a call.
+bq_status checkCpuFeatures(const char *path, const bq_module_info *info,
+                           char *error, size_t size) {
+#if defined(__x86_64__) || defined(__i386__)
+  struct CpuFeature {
+    const char *name;
+    bool present;
+  };
+  // __builtin_cpu_supports takes a string literal, hence the table of calls.
+  // (The detection normally runs in a constructor; this call makes it safe
+  // from other constructors too.)
+  __builtin_cpu_init();
+#define BQ_DETECT_FEATURE(name) {name, __builtin_cpu_supports(name) != 0},
+  CpuFeature features[] = {BQ_X86_CPU_FEATURES(BQ_DETECT_FEATURE)};
+#undef BQ_DETECT_FEATURE
+  auto find = [&](const std::string &name) -> CpuFeature * {
+    for (CpuFeature &feature : features)
+      if (name == feature.name)
+        return &feature;
+    return nullptr;
+  };
+
+  // A testing aid: pretend the features named in BINQ_CPU_FEATURES_MASK are
+  // absent, so that the refusal can be tested on any machine. A name the
+  // runtime does not check is an error: a typo would silently test nothing.
+  const char *mask = std::getenv("BINQ_CPU_FEATURES_MASK");
+  std::vector<std::string> masked = splitList(mask);
+  for (const std::string &name : masked) {
+    CpuFeature *feature = find(name);
+    if (!feature) {
+      std::string known;
+      for (const CpuFeature &each : features)
+        appendItem(known, each.name);
+      return report(error, size, BQ_ERROR_INVALID_ARGUMENT,
+                    "BINQ_CPU_FEATURES_MASK names '%s', which is not a CPU "
+                    "feature the runtime checks (those are: %s)",
+                    name.c_str(), known.c_str());
+    }
+    feature->present = false;
+  }
+
+  std::string missing, unknown;
+  for (const std::string &name : splitList(info->required_features)) {
+    const CpuFeature *feature = find(name);
+    if (!feature)
+      appendItem(unknown, name);
+    else if (!feature->present)
+      appendItem(missing, name);
+  }
+  // A name this runtime cannot test comes from a newer bq-compile; running
+  // the library could still be a SIGILL.
+  if (!unknown.empty())
+    return report(error, size, BQ_ERROR_VERSION,
+                  "%s needs CPU features this runtime cannot check: %s (it "
+                  "was compiled by a newer bq-compile; use the runtime of "
+                  "that release)",
+                  path, unknown.c_str());
+  if (missing.empty())
+    return BQ_OK;
+
+  // Suggest the highest x86-64 microarchitecture level (the psABI's) this
+  // CPU has: code compiled for it runs here. (The levels' other features,
+  // cx16, lahf and xsave, come with every CPU that has these.)
+  static const char *const kLevels[][9] = {
+      {"x86-64-v2", "sse3", "ssse3", "sse4.1", "sse4.2", "popcnt"},
+      {"x86-64-v3", "avx", "avx2", "bmi", "bmi2", "f16c", "fma", "lzcnt",
+       "movbe"},
+      {"x86-64-v4", "avx512f", "avx512bw", "avx512cd", "avx512dq", "avx512vl"}};
+  const char *level = "x86-64";
+  for (const auto &candidate : kLevels) {
+    bool has = true;
+    for (int i = 1; i < 9 && candidate[i]; ++i) {
+      const CpuFeature *feature = find(candidate[i]);
+      has = has && feature && feature->present;
+    }
+    if (!has)
+      break;
+    level = candidate[0];
+  }
+  return report(error, size, BQ_ERROR_UNSUPPORTED_CPU,
+                "%s was compiled for %s and needs CPU features this machine "
+                "lacks%s: %s; recompile it on this machine with bq-compile "
+                "--target-cpu=host, or anywhere with --target-cpu=%s, which "
+                "this machine supports",
+                path, info->target_cpu ? info->target_cpu : "another CPU",
+                masked.empty() ? "" : " (or BINQ_CPU_FEATURES_MASK hides)",
+                missing.c_str(), level);
+#else
+  // The feature names are x86 ISA extensions, and bq-compile only generates
+  // x86-64 code: on another host dlopen has already refused such a library
+  // (its ELF machine differs), so there is nothing to check.
+  (void)path, (void)info, (void)error, (void)size;
+  return BQ_OK;
+#endif
+}
+
 /// Generated code allocates each intermediate tensor with malloc and frees it
 /// after its last use. glibc serves blocks above 128 KiB-32 MiB (adaptive)
 /// with fresh mmaps, so at BERT-base size every call paid for unmapping and
@@ -218,6 +336,8 @@ const char *bq_status_string(bq_status status) {
     return "invalid argument";
   case BQ_ERROR_OUT_OF_MEMORY:
     return "out of memory";
+  case BQ_ERROR_UNSUPPORTED_CPU:
+    return "the CPU lacks features the library needs";
   }
   return "unknown status";
 }
@@ -254,6 +374,12 @@ bq_status bq_library_open(const char *path, bq_library **library, char *error,
                   "%s was compiled for BinQ ABI version %u; this runtime "
                   "reads version %u (recompile it with this bq-compile)",
                   path, found, BQ_ABI_VERSION);
+  }
+  // Before set_runtime_hooks, the first of the library's code to run.
+  bq_status cpuStatus = checkCpuFeatures(path, info, error, error_size);
+  if (cpuStatus != BQ_OK) {
+    dlclose(handle);
+    return cpuStatus;
   }
   const bq_function_info *modelEntry = nullptr;
   if (info->model) {

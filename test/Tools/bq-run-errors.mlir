@@ -18,14 +18,14 @@
 // RUN: not bq-run %t.plain.so --input %t.good.json 2>&1 | FileCheck %s --check-prefix=NOT-MODEL
 // NOT-MODEL: bq-run: error: {{.*}}plain.so is not a model: it was compiled from a module without a binq.model attribute
 
-// A library of another ABI version: the mock's IR with version 1, linked by
+// A library of another ABI version: the mock's IR with version 3, linked by
 // hand.
 // RUN: bq-compile %S/Inputs/mock_model.mlir --emit llvm -o %t.ll
-// RUN: sed -e 's/_module_info { i32 3,/_module_info { i32 1,/' %t.ll > %t.v1.ll
-// RUN: llc -filetype=obj -relocation-model=pic %t.v1.ll -o %t.v1.o
-// RUN: ld.lld -shared %t.v1.o -o %t.v1.so
-// RUN: not bq-run %t.v1.so --input %t.good.json 2>&1 | FileCheck %s --check-prefix=VERSION
-// VERSION: bq-run: error: {{.*}}v1.so was compiled for BinQ ABI version 1; this runtime reads version 3 (recompile it with this bq-compile)
+// RUN: sed -e 's/_module_info { i32 4,/_module_info { i32 3,/' %t.ll > %t.v3.ll
+// RUN: llc -filetype=obj -relocation-model=pic %t.v3.ll -o %t.v3.o
+// RUN: ld.lld -shared %t.v3.o -o %t.v3.so
+// RUN: not bq-run %t.v3.so --input %t.good.json 2>&1 | FileCheck %s --check-prefix=VERSION
+// VERSION: bq-run: error: {{.*}}v3.so was compiled for BinQ ABI version 3; this runtime reads version 4 (recompile it with this bq-compile)
 
 // A model description whose entry point does not exist is refused at load.
 // RUN: sed -e '/@bq_model_entry =/s/forward/fxrward/' %t.ll > %t.entry.ll

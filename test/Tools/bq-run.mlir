@@ -92,12 +92,12 @@
 // RUN: bq-compile %t.extra.mlir --emit llvm -o - | FileCheck %s --check-prefix=MANIFEST
 // MANIFEST: @bq_model = private constant %bq_model_info { ptr @bq_model_family, ptr @bq_model_task, ptr @bq_model_entry, i64 100, i64 16, i64 2, i64 3 }
 // MANIFEST: \22model\22:{\22entry\22:\22forward\22,\22family\22:\22mock\22,\22hidden_size\22:8,\22layers\22:[1,2],\22max_position_embeddings\22:16,\22note\22:\22x\22,\22num_labels\22:3,\22scale\22:2.5,\22task\22:\22sequence_classification\22,\22tws\22:true,\22type_vocab_size\22:2,\22vocab_size\22:100}
-// MANIFEST: @bq_info = private constant %bq_module_info { i32 3, {{.*}}, ptr @bq_model, ptr @bq_set_runtime_hooks, i32 0, ptr null, ptr null }
+// MANIFEST: @bq_info = private constant %bq_module_info { i32 4, {{.*}}, ptr @bq_model, ptr @bq_set_runtime_hooks, i32 0, ptr null, ptr null, ptr @bq_required_features }
 
 // A library without binq.model has a null model pointer.
 // RUN: bq-compile %s --emit llvm -o - | FileCheck %s --check-prefix=PLAIN
 // PLAIN-NOT: bq_model_info {
-// PLAIN: @bq_info = private constant %bq_module_info { i32 3, {{.*}}, ptr null, ptr @bq_set_runtime_hooks, i32 0, ptr null, ptr null }
+// PLAIN: @bq_info = private constant %bq_module_info { i32 4, {{.*}}, ptr null, ptr @bq_set_runtime_hooks, i32 0, ptr null, ptr null, ptr @bq_required_features }
 
 // --help explains the formats.
 // RUN: bq-run --help | FileCheck %s --check-prefix=HELP

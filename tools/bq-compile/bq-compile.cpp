@@ -278,7 +278,8 @@ static int lowerAndEmit(MLIRContext &context, ModuleOp module,
   if (emitKind == EmitKind::MLIR)
     return writeText([&](llvm::raw_ostream &os) { module.print(os); });
 
-  std::string manifest = binq::buildManifest(*functions, (*tm)->getTargetCPU());
+  std::string manifest = binq::buildManifest(*functions, (*tm)->getTargetCPU(),
+                                             binq::requiredCpuFeatures(**tm));
   llvm::LLVMContext llvmContext;
   progress("optimizing and generating code for " + (*tm)->getTargetCPU().str());
   auto llvmModule = binq::translateAndOptimize(module, llvmContext, **tm,

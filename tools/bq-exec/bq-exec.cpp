@@ -154,6 +154,11 @@ int main(int argc, char **argv) {
   llvm::outs() << "library:  " << libraryPath << " (BinQ " << info->binq_version
                << ", ABI " << info->abi_version << ", target "
                << info->target_cpu << ")\n";
+  llvm::outs() << "requires: "
+               << (info->required_features && *info->required_features
+                       ? info->required_features
+                       : "baseline x86-64")
+               << "\n";
   llvm::outs() << "function: " << function->name << "(";
   for (int32_t i = 0; i < function->num_inputs; ++i)
     llvm::outs() << (i ? ", " : "") << describe(function->args[i]);

@@ -69,6 +69,12 @@ createTargetMachine(const TargetOptions &options);
 /// LoweringOptions::targetFeatures takes.
 std::string kernelTargetFeatures(const llvm::TargetMachine &tm);
 
+/// The CPU features `tm`'s code may use that the runtime checks when it
+/// loads a library (BQ_X86_CPU_FEATURES in binq/abi.h, in that order): what
+/// bq_module_info.required_features and the manifest record. Empty for
+/// baseline x86-64 (and for a target other than x86).
+std::vector<std::string> requiredCpuFeatures(const llvm::TargetMachine &tm);
+
 /// The signature of a public function before lowering, recorded so the
 /// compiled library can describe its entry points.
 struct ArgumentInfo {
@@ -142,10 +148,12 @@ llvm::Error writeObjectFile(llvm::Module &module, llvm::TargetMachine &tm,
 llvm::Error linkSharedLibrary(llvm::StringRef objectPath,
                               llvm::StringRef libraryPath);
 
-/// The default manifest: version, target, the function signatures and, for
-/// a model, the `binq.model` dictionary as "model". `extraJsonFields`, a JSON
-/// object, adds or replaces fields.
+/// The default manifest: version, target CPU and the features its code
+/// needs (requiredCpuFeatures), the function signatures and, for a model,
+/// the `binq.model` dictionary as "model". `extraJsonFields`, a JSON object,
+/// adds or replaces fields.
 std::string buildManifest(const LibraryInfo &library, llvm::StringRef targetCpu,
+                          llvm::ArrayRef<std::string> requiredFeatures,
                           llvm::StringRef extraJsonFields = "");
 
 } // namespace binq

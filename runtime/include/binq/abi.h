@@ -3,8 +3,9 @@
  * Every shared library bq-compile writes exports one function,
  * `bq_module_info`, returning a static table that describes the library: its
  * format version (checked by the runtime at load time), the BinQ version and
- * target CPU it was compiled for, a JSON manifest, and each entry point with
- * the element types and shapes of its arguments. A library compiled from a
+ * target CPU it was compiled for, the CPU features its code needs (also
+ * checked at load time), a JSON manifest, and each entry point with the
+ * element types and shapes of its arguments. A library compiled from a
  * model (a module with a `binq.model` attribute) also describes the model:
  * its task, entry point and the ranges of its inputs.
  *
@@ -33,10 +34,33 @@ extern "C" {
 
 /* Bumped whenever the layout of the tables below or the calling convention
  * changes; the runtime refuses libraries with another version. */
-#define BQ_ABI_VERSION 3u
+#define BQ_ABI_VERSION 4u
 
 /* The symbol every compiled library exports. */
 #define BQ_MODULE_INFO_SYMBOL "bq_module_info"
+
+/* The x86 ISA extensions a library may list in
+ * bq_module_info.required_features, as X(name) for each: the extensions
+ * LLVM's code generator uses on its own (instruction selection,
+ * vectorization) beyond baseline x86-64, plus those of the target
+ * intrinsics BinQ's lowering emits (vpdpbusd: avx512vnni, avxvnni). Every
+ * name is both an LLVM x86 target feature and a name GCC (12 and later) and
+ * Clang accept in __builtin_cpu_supports, which is how the runtime tests it.
+ * Extensions reached only through intrinsics BinQ never emits (AES, SHA,
+ * VP2INTERSECT, ...) are left out, so that a library is not refused for an
+ * extension its code cannot contain. A runtime refuses a library naming an
+ * extension it does not know (one added here after the runtime was built)
+ * rather than run code it cannot vouch for. */
+/* clang-format off */
+#define BQ_X86_CPU_FEATURES(X)                                                 \
+  X("sse3") X("ssse3") X("sse4.1") X("sse4.2") X("sse4a") X("popcnt")          \
+  X("lzcnt") X("bmi") X("bmi2") X("movbe")                                     \
+  X("avx") X("avx2") X("fma") X("f16c") X("fma4") X("xop") X("gfni")           \
+  X("avxvnni")                                                                 \
+  X("avx512f") X("avx512bw") X("avx512cd") X("avx512dq") X("avx512vl")         \
+  X("avx512vbmi") X("avx512vbmi2") X("avx512ifma") X("avx512bitalg")           \
+  X("avx512vpopcntdq") X("avx512vnni") X("avx512bf16") X("avx512fp16")
+/* clang-format on */
 
 typedef enum bq_dtype {
   BQ_DTYPE_F32 = 0,
@@ -121,6 +145,12 @@ typedef struct bq_module_info {
   int32_t num_profile_kinds;
   const char *const *profile_kinds;
   bq_profile_counter *profile_counters;
+  /* The CPU features the library's code may use, comma-separated
+   * ("sse3,ssse3,...,avx2,avx512f,avx512vpopcntdq"): those of its target
+   * CPU (and --target-features) among BQ_X86_CPU_FEATURES, in that order;
+   * "" for baseline x86-64 (since ABI version 4). bq_library_open refuses
+   * the library on a CPU that lacks one, before any of its code runs. */
+  const char *required_features;
 } bq_module_info;
 
 typedef const bq_module_info *(*bq_module_info_fn)(void);

@@ -1,10 +1,11 @@
 /*===- binq/runtime.h - the BinQ runtime C API -----------------*- C -*-===*
  *
- * Loads a library written by bq-compile, checks its format version, and
- * calls its entry points. Plain C ABI: status codes, caller-owned buffers;
- * a loaded library may be called from several threads at once (each call
- * uses only its arguments and stack). The one global state is the thread
- * pool that runs the libraries' parallel loops (bq_set_num_threads).
+ * Loads a library written by bq-compile, checks its format version and the
+ * CPU features its code needs, and calls its entry points. Plain C ABI:
+ * status codes, caller-owned buffers; a loaded library may be called from
+ * several threads at once (each call uses only its arguments and stack). The
+ * one global state is the thread pool that runs the libraries' parallel
+ * loops (bq_set_num_threads).
  *
  *===----------------------------------------------------------------------===*/
 
@@ -26,7 +27,8 @@ typedef enum bq_status {
   BQ_ERROR_VERSION = 2,          /* compiled for another ABI version */
   BQ_ERROR_NOT_FOUND = 3,        /* no such function; not a model */
   BQ_ERROR_INVALID_ARGUMENT = 4, /* wrong count, dtype, rank or shape */
-  BQ_ERROR_OUT_OF_MEMORY = 5
+  BQ_ERROR_OUT_OF_MEMORY = 5,
+  BQ_ERROR_UNSUPPORTED_CPU = 6 /* this CPU lacks features the library needs */
 } bq_status;
 
 /* A caller-owned, contiguous row-major tensor. */
@@ -40,7 +42,12 @@ typedef struct bq_tensor {
 typedef struct bq_library bq_library;
 
 /* Loads `path`. On failure returns a status, leaves *library NULL and writes
- * a message into `error` (if non-NULL, truncated to error_size bytes). */
+ * a message into `error` (if non-NULL, truncated to error_size bytes).
+ * Before any of the library's code runs, checks on x86 that this CPU has
+ * every feature in its required_features (BQ_ERROR_UNSUPPORTED_CPU
+ * otherwise, naming the missing ones). For tests, the environment variable
+ * BINQ_CPU_FEATURES_MASK (comma-separated names from BQ_X86_CPU_FEATURES)
+ * makes the check treat those features as absent. */
 bq_status bq_library_open(const char *path, bq_library **library, char *error,
                           size_t error_size);
 
