@@ -636,18 +636,16 @@ struct PackLowering : OpConversionPattern<PackOp> {
         direct = spec;
         directInput = quantize.getInput();
       }
-      auto activation = directInput
-                            ? directInput.getDefiningOp<ActivationOp>()
-                            : ActivationOp();
+      auto activation = directInput ? directInput.getDefiningOp<ActivationOp>()
+                                    : ActivationOp();
       if (activation && spec.kind == ref::QuantizerKind::Sign) {
         negativeInputs =
             ref::negativeActivationRange(activation.getReferenceKind());
         directInput = activation.getInput();
       }
     }
-    Value codes =
-        direct ? asMatrix(b, rewriter.getRemappedValue(directInput))
-               : asMatrix(b, adaptor.getCodes());
+    Value codes = direct ? asMatrix(b, rewriter.getRemappedValue(directInput))
+                         : asMatrix(b, adaptor.getCodes());
     Value rows = dimOf(b, codes, 0);
     Value planeWords = mul(b, rows, idx(b, words));
     Value total = mul(b, planeWords, idx(b, planes));
@@ -1757,11 +1755,10 @@ struct ConvertBinQToVectorPass
 
     ConversionTarget target(*ctx);
     target.addIllegalDialect<BinQDialect>();
-    target.addLegalDialect<arith::ArithDialect,
-                           bufferization::BufferizationDialect,
-                           linalg::LinalgDialect, LLVM::LLVMDialect,
-                           math::MathDialect, scf::SCFDialect,
-                           tensor::TensorDialect, vector::VectorDialect>();
+    target.addLegalDialect<
+        arith::ArithDialect, bufferization::BufferizationDialect,
+        linalg::LinalgDialect, LLVM::LLVMDialect, math::MathDialect,
+        scf::SCFDialect, tensor::TensorDialect, vector::VectorDialect>();
     target.addDynamicallyLegalOp<func::FuncOp>([&](func::FuncOp op) {
       return converter.isSignatureLegal(op.getFunctionType()) &&
              converter.isLegal(&op.getBody());

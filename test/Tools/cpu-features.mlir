@@ -63,6 +63,13 @@
 // RUN: env BINQ_CPU_FEATURES_MASK=avx512 not bq-run %t.baseline-model.so --input %t.json 2>&1 | FileCheck %s --check-prefix=BAD-MASK
 // BAD-MASK: bq-run: error: BINQ_CPU_FEATURES_MASK names 'avx512', which is not a CPU feature the runtime checks (those are: sse3, ssse3, {{.*}}, avx512fp16)
 
+// bq-compile warns when it writes a library this machine cannot run (every
+// x86 CPU since 2017 lacks bdver2's FMA4 and XOP), and not for the host.
+// RUN: bq-compile %s --target-cpu=bdver2 -o %t.bdver2.so 2>&1 | FileCheck %s --check-prefix=WARN
+// WARN: bq-compile: warning: the library, compiled for bdver2, needs CPU features this machine lacks ({{.*}}xop): the runtime will refuse to load it here
+// RUN: bq-compile %s -o %t.host2.so 2>&1 | FileCheck %s --allow-empty --check-prefix=NO-WARN
+// NO-WARN-NOT: warning
+
 // A library that names a feature this runtime does not know (from a newer
 // bq-compile; here the table edited by hand) is refused too.
 // RUN: bq-compile %s --target-cpu=x86-64-v3 --emit llvm -o %t.v3.ll

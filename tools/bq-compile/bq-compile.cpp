@@ -25,6 +25,7 @@
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Support/FileUtilities.h"
 
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FileUtilities.h"
@@ -36,6 +37,8 @@
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/WithColor.h"
+#include "llvm/TargetParser/Host.h"
+#include "llvm/TargetParser/Triple.h"
 
 using namespace mlir;
 namespace cl = llvm::cl;
@@ -133,6 +136,27 @@ static cl::opt<int64_t> rowTile(
 static int fail(const llvm::Twine &message) {
   llvm::WithColor::error(llvm::errs(), "bq-compile") << message << "\n";
   return 1;
+}
+
+/// A library for another CPU is fine to build, but the runtime will refuse
+/// it on this machine if it needs extensions this CPU lacks: say so now
+/// rather than at load time.
+static void warnIfHostCannotRun(const llvm::TargetMachine &tm) {
+  if (!tm.getTargetTriple().isX86() ||
+      !llvm::Triple(llvm::sys::getProcessTriple()).isX86())
+    return;
+  llvm::StringMap<bool> host = llvm::sys::getHostCPUFeatures();
+  std::vector<std::string> missing;
+  for (const std::string &feature : binq::requiredCpuFeatures(tm))
+    if (!host.lookup(feature))
+      missing.push_back(feature);
+  if (missing.empty())
+    return;
+  llvm::WithColor::warning(llvm::errs(), "bq-compile")
+      << "the library, compiled for " << tm.getTargetCPU()
+      << ", needs CPU features this machine lacks ("
+      << llvm::join(missing, ", ")
+      << "): the runtime will refuse to load it here\n";
 }
 
 /// Reads the whole file at `path`, or fails with a message naming it.
@@ -305,6 +329,7 @@ static int lowerAndEmit(MLIRContext &context, ModuleOp module,
   progress("linking " + outputPath);
   if (llvm::Error err = binq::linkSharedLibrary(objectPath, outputPath))
     return fail(llvm::toString(std::move(err)));
+  warnIfHostCannotRun(**tm);
   return 0;
 }
 
