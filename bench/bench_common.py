@@ -121,6 +121,16 @@ def machine_header(title, extra=()):
     return lines
 
 
+def emit_report(lines, markdown_out=None):
+    """Prints the report's Markdown lines, and writes them to markdown_out."""
+    text = "\n".join(lines) + "\n"
+    print()
+    print(text, end="")
+    if markdown_out:
+        with open(markdown_out, "w") as f:
+            f.write(text)
+
+
 def markdown_table(header, rows, align=None):
     """A Markdown table with padded columns; `align` is a string of 'l'/'r'
     per column (default: first column left, the others right)."""

@@ -36,8 +36,8 @@ import sys
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from bench_common import (build_targets, cpu_info, default_build_dir, die,  # noqa: E402
-                          first_line, fmt_percent, fmt_rate, machine_header,
-                          markdown_table, load_average)
+                          emit_report, first_line, fmt_percent, fmt_rate,
+                          machine_header, markdown_table, load_average)
 
 VARIANTS = ["bxb", "txb", "txt", "bx8", "tx8"]
 SHORT = {"bxb": "B x B", "txb": "T x B", "txt": "T x T", "bx8": "B x int8",
@@ -549,12 +549,7 @@ def main():
     results = Results(raw)
     lines = report(results, entries, raw.get("context", {}), args, flags,
                    load_before)
-    text = "\n".join(lines) + "\n"
-    print()
-    print(text, end="")
-    if args.markdown_out:
-        with open(args.markdown_out, "w") as f:
-            f.write(text)
+    emit_report(lines, args.markdown_out)
     if raw.get("context", {}).get("library_build_type") == "debug":
         print("\n(Google Benchmark says its own library is a debug build: "
               "this affects its timing loop, not the code measured.)")

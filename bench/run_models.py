@@ -49,9 +49,9 @@ import sys
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from bench_common import (HERE, REPO, build_targets, cpu_info,  # noqa: E402
-                          default_build_dir, die, fmt_percent, has_option,
-                          load_average, machine_header, markdown_table,
-                          spread, tool_help)
+                          default_build_dir, die, emit_report, fmt_percent,
+                          has_option, load_average, machine_header,
+                          markdown_table, spread, tool_help)
 
 REFERENCE_DIR = os.path.join(REPO, "test", "Model", "Inputs")
 TORCH_REFERENCE = os.path.join(REFERENCE_DIR, "torch_reference.py")
@@ -550,12 +550,7 @@ def main():
     lines = report(args, names, thread_counts, batches, samples, checks,
                    profiles, notes, torch_version, load_before, load_after,
                    has_threads)
-    text = "\n".join(lines) + "\n"
-    print()
-    print(text, end="")
-    if args.markdown_out:
-        with open(args.markdown_out, "w") as f:
-            f.write(text)
+    emit_report(lines, args.markdown_out)
     if args.json_out:
         write_json(args.json_out, {
             "samples_ms": {"/".join(map(str, k)): v

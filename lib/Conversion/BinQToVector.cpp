@@ -22,6 +22,8 @@
 #include "mlir/IR/Matchers.h"
 #include "mlir/Transforms/DialectConversion.h"
 
+#include <cmath>
+
 namespace binq {
 #define GEN_PASS_DEF_CONVERTBINQTOVECTOR
 #include "BinQ/Conversion/Passes.h.inc"
@@ -623,25 +625,29 @@ struct PackLowering : OpConversionPattern<PackOp> {
     // Sign and bool activations have no scale to compute: their bits are
     // taken straight from the float input, without the code tensor in
     // between (the quantize op's own lowering is then dead and folds away).
-    // The sign of an activation's output is read off the activation's
-    // input, which gives -1 exactly on an interval (for gelu not just
-    // x < 0): the activation is not evaluated for this use (BiBERT's FFN).
+    // A sign bit is 1 where its value is negative, an interval of floats:
+    // x < 0 itself, or, for an activation's output, the interval of the
+    // activation's input where the reference activation is negative (for
+    // gelu not just x < 0), so the activation is not evaluated for this use
+    // (BiBERT's FFN).
     std::optional<ref::QuantizerSpec> direct;
     Value directInput;
     std::optional<ref::FloatInterval> negativeInputs;
     if (auto quantize = op.getCodes().getDefiningOp<QuantizeOp>()) {
       ref::QuantizerSpec spec = quantize.getSpec();
-      if (spec.kind == ref::QuantizerKind::Sign ||
-          spec.kind == ref::QuantizerKind::Bool) {
+      if (spec.kind == ref::QuantizerKind::Bool) {
         direct = spec;
         directInput = quantize.getInput();
       }
-      auto activation = directInput ? directInput.getDefiningOp<ActivationOp>()
-                                    : ActivationOp();
-      if (activation && spec.kind == ref::QuantizerKind::Sign) {
-        negativeInputs =
-            ref::negativeActivationRange(activation.getReferenceKind());
-        directInput = activation.getInput();
+      if (spec.kind == ref::QuantizerKind::Sign) {
+        direct = spec;
+        directInput = quantize.getInput();
+        negativeInputs = ref::FloatInterval::negatives();
+        if (auto activation = directInput.getDefiningOp<ActivationOp>()) {
+          negativeInputs =
+              ref::negativeActivationRange(activation.getReferenceKind());
+          directInput = activation.getInput();
+        }
       }
     }
     Value codes = direct ? asMatrix(b, rewriter.getRemappedValue(directInput))
@@ -681,21 +687,22 @@ struct PackLowering : OpConversionPattern<PackOp> {
             };
             if (negativeInputs) {
               // Ordered comparisons: NaN (and the padding 0) give +1.
-              mask = arith::AndIOp::create(
-                  w,
-                  arith::CmpFOp::create(w, arith::CmpFPredicate::OGE, chunk,
-                                        splatF32(negativeInputs->lowest)),
-                  arith::CmpFOp::create(w, arith::CmpFPredicate::OLE, chunk,
-                                        splatF32(negativeInputs->highest)));
+              Value aboveLowest;
+              if (!std::isinf(negativeInputs->lowest))
+                aboveLowest =
+                    arith::CmpFOp::create(w, arith::CmpFPredicate::OGE, chunk,
+                                          splatF32(negativeInputs->lowest));
+              mask = arith::CmpFOp::create(w, arith::CmpFPredicate::OLE, chunk,
+                                           splatF32(negativeInputs->highest));
+              if (aboveLowest)
+                mask = arith::AndIOp::create(w, aboveLowest, mask);
             } else if (direct) {
-              // sign: bit 1 means -1, i.e. x < 0 (NaN and 0 give +1, as the
-              // reference); bool: x > 0, or x >= 0 when not strict.
-              arith::CmpFPredicate predicate =
-                  direct->kind == ref::QuantizerKind::Sign
-                      ? arith::CmpFPredicate::OLT
-                  : nonStrictBool ? arith::CmpFPredicate::OGE
-                                  : arith::CmpFPredicate::OGT;
-              mask = arith::CmpFOp::create(w, predicate, chunk, splatF32(0.0f));
+              // bool: x > 0, or x >= 0 when not strict.
+              mask = arith::CmpFOp::create(w,
+                                           nonStrictBool
+                                               ? arith::CmpFPredicate::OGE
+                                               : arith::CmpFPredicate::OGT,
+                                           chunk, splatF32(0.0f));
             } else {
               mask = planeBits(w, kind, plane, chunk);
             }
@@ -1063,6 +1070,18 @@ private:
   /// pairings that count valid positions, those counts.
   struct TileSums {
     SmallVector<Value> main, valid;
+
+    /// The results of a K loop that carries `cells` main sums, then (with
+    /// `countsValid`) as many valid counts.
+    static TileSums ofLoop(scf::ForOp loop, int64_t cells, bool countsValid) {
+      TileSums sums;
+      for (int64_t a = 0; a < cells; ++a) {
+        sums.main.push_back(loop.getResult(a));
+        if (countsValid)
+          sums.valid.push_back(loop.getResult(cells + a));
+      }
+      return sums;
+    }
   };
 
   /// Bit-packed input: per 64-bit word of K, one broadcast input word
@@ -1117,13 +1136,7 @@ private:
           }
           scf::YieldOp::create(k, next);
         });
-    TileSums sums;
-    for (int64_t a = 0; a < cells; ++a) {
-      sums.main.push_back(loop.getResult(a));
-      if (countsValid)
-        sums.valid.push_back(loop.getResult(cells + a));
-    }
-    return sums;
+    return TileSums::ofLoop(loop, cells, countsValid);
   }
 
   /// Integer (k-bit) input as bit planes x = sum_p c_p * b_p, with c_p = 2^p
@@ -1183,13 +1196,7 @@ private:
           }
           scf::YieldOp::create(k, next);
         });
-    TileSums sums;
-    for (int64_t a = 0; a < cells; ++a) {
-      sums.main.push_back(loop.getResult(a));
-      if (countsValid)
-        sums.valid.push_back(loop.getResult(cells + a));
-    }
-    return sums;
+    return TileSums::ofLoop(loop, cells, countsValid);
   }
 
   /// Integer input against constant weights with VNNI: per block of K, NV
@@ -1266,10 +1273,7 @@ private:
           }
           scf::YieldOp::create(k, next);
         });
-    TileSums sums;
-    for (int64_t a = 0; a < cells; ++a)
-      sums.main.push_back(loop.getResult(a));
-    return sums;
+    return TileSums::ofLoop(loop, cells, /*countsValid=*/false);
   }
 
   /// The i32 sums of one row's channels, in chunks of whole vector

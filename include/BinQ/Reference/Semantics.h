@@ -267,6 +267,11 @@ float activate(Activation kind, float x);
 /// check it against activate() over the whole float range.
 struct FloatInterval {
   float lowest = 1.0f, highest = 0.0f;
+  /// The floats below zero, [-inf, -denorm_min] (-0 and NaN are not).
+  static FloatInterval negatives() {
+    return {-std::numeric_limits<float>::infinity(),
+            -std::numeric_limits<float>::denorm_min()};
+  }
   bool empty() const { return lowest > highest; }
   bool contains(float x) const { return x >= lowest && x <= highest; }
 };
