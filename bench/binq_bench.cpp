@@ -191,7 +191,8 @@ bool setBinqThreads(int threads, std::string &error) {
 // through the symbol libdnnl brought in, without linking OpenMP ourselves.
 void setOpenMpThreads(int threads) {
   using Fn = void (*)(int);
-  if (auto fn = reinterpret_cast<Fn>(dlsym(RTLD_DEFAULT, "omp_set_num_threads")))
+  if (auto fn =
+          reinterpret_cast<Fn>(dlsym(RTLD_DEFAULT, "omp_set_num_threads")))
     fn(threads);
 }
 
@@ -436,8 +437,8 @@ void benchOneDnn(benchmark::State &state, Shape shape) {
   }
   setOpsCounter(state, shape.ops());
   if (shape.M == 1)
-    setBytesCounter(state, double(sizeof(Wei)) * double(shape.N) *
-                               double(shape.K));
+    setBytesCounter(state,
+                    double(sizeof(Wei)) * double(shape.N) * double(shape.K));
 }
 #endif
 
@@ -492,9 +493,9 @@ __attribute__((target("avx2"), noinline)) int64_t
 xorPopcntAddAvx2(int64_t iterations) {
   constexpr int R = 2, J = 2;
   const __m256i nibbles = _mm256_set1_epi8(0x0F);
-  const __m256i table = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2,
-                                         3, 3, 4, 0, 1, 1, 2, 1, 2, 2, 3, 1, 2,
-                                         2, 3, 2, 3, 3, 4);
+  const __m256i table =
+      _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4, 0, 1, 1,
+                       2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4);
   const __m256i zero = _mm256_setzero_si256();
   __m256i a[R], w[J], acc[R][J];
   for (int r = 0; r < R; ++r)
@@ -719,8 +720,7 @@ std::vector<Kernel> readManifest(std::string &error) {
 // (process time, not thread time, in case a runtime hands one-thread work
 // to a pool thread). Two-thread benchmarks are timed in wall-clock time, the
 // only measure of a parallel speed-up.
-template <typename... Args>
-void add(const std::string &name, Args &&...args) {
+template <typename... Args> void add(const std::string &name, Args &&...args) {
   auto *bench =
       benchmark::RegisterBenchmark(name.c_str(), std::forward<Args>(args)...)
           ->Unit(benchmark::kMicrosecond);
@@ -736,8 +736,8 @@ void add(const std::string &name, Args &&...args) {
 void registerAll(const std::vector<Kernel> &kernels) {
   // The limits and the stream bandwidth, measured in the same run.
   if (__builtin_cpu_supports("avx512vpopcntdq"))
-    add("Limit/xor_popcnt_add/avx512", benchLimit<int64_t>,
-        &xorPopcntAddAvx512, kXorPopcntAvx512OpsPerIteration);
+    add("Limit/xor_popcnt_add/avx512", benchLimit<int64_t>, &xorPopcntAddAvx512,
+        kXorPopcntAvx512OpsPerIteration);
   if (__builtin_cpu_supports("avx2"))
     add("Limit/xor_popcnt_add/avx2", benchLimit<int64_t>, &xorPopcntAddAvx2,
         kXorPopcntAvx2OpsPerIteration);
@@ -830,19 +830,18 @@ int main(int argc, char **argv) {
   benchmark::AddCustomContext("openblas_config", openblas_get_config());
   benchmark::AddCustomContext("binq_library_dir", libraryDir);
   benchmark::AddCustomContext("binq_target_cpu", binqTargetCpu(kernels));
-  benchmark::AddCustomContext(
-      "binq_threads", "bq_set_num_threads found: 1 and 2 threads");
+  benchmark::AddCustomContext("binq_threads",
+                              "bq_set_num_threads found: 1 and 2 threads");
 #ifdef BINQ_BENCH_HAVE_DNNL
   const dnnl_version_t *version = dnnl_version();
   const char *runtime = version->cpu_runtime == DNNL_RUNTIME_OMP ? "OpenMP"
                         : version->cpu_runtime == DNNL_RUNTIME_SEQ
                             ? "sequential"
                             : "other threading";
-  benchmark::AddCustomContext("onednn", std::to_string(version->major) + "." +
-                                            std::to_string(version->minor) +
-                                            "." +
-                                            std::to_string(version->patch) +
-                                            ", " + runtime + " runtime");
+  benchmark::AddCustomContext(
+      "onednn",
+      std::to_string(version->major) + "." + std::to_string(version->minor) +
+          "." + std::to_string(version->patch) + ", " + runtime + " runtime");
 #else
   benchmark::AddCustomContext("onednn", "unavailable");
 #endif

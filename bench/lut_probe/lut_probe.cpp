@@ -50,8 +50,8 @@ static double now() {
 struct Problem {
   int M, N, K;
   bool Signed;
-  Buf<uint8_t> X;    // [M][K] (+64 bytes padding)
-  Buf<uint8_t> bits; // [N][K], 0/1 (unpacked, reference only)
+  Buf<uint8_t> X;      // [M][K] (+64 bytes padding)
+  Buf<uint8_t> bits;   // [N][K], 0/1 (unpacked, reference only)
   Buf<int32_t> colsum; // sum_k w[n][k] (compile-time constant)
   Problem(int m, int n, int k, bool s)
       : M(m), N(n), K(k), Signed(s), X(size_t(m) * k), bits(size_t(n) * k),
@@ -105,8 +105,7 @@ template <int MR, int NV> struct Vnni {
   const Problem &P;
   Buf<uint8_t> W;
   Buf<int32_t> rowsum;
-  explicit Vnni(const Problem &p)
-      : P(p), W(size_t(p.N) * p.K), rowsum(p.M) {
+  explicit Vnni(const Problem &p) : P(p), W(size_t(p.N) * p.K), rowsum(p.M) {
     if (P.N % NR || P.K % 4 || P.M % MR)
       die("Vnni: shape not supported");
     int K4 = P.K / 4;
@@ -126,9 +125,11 @@ template <int MR, int NV> struct Vnni {
       const __m512i flip = _mm512_set1_epi8(P.Signed ? char(0x80) : 0);
       for (int k = 0; k < K; k += 64)
         s = _mm512_add_epi64(
-            s, _mm512_sad_epu8(_mm512_xor_si512(_mm512_loadu_si512(x + k), flip),
-                               _mm512_setzero_si512()));
-      rowsum[m] = int32_t(_mm512_reduce_add_epi64(s)) - (P.Signed ? 128 * K : 0);
+            s,
+            _mm512_sad_epu8(_mm512_xor_si512(_mm512_loadu_si512(x + k), flip),
+                            _mm512_setzero_si512()));
+      rowsum[m] =
+          int32_t(_mm512_reduce_add_epi64(s)) - (P.Signed ? 128 * K : 0);
     }
     for (int pn = 0; pn < N / NR; ++pn) {
       const uint8_t *panel = &W[size_t(pn) * K4 * NV * 64];
@@ -154,7 +155,8 @@ template <int MR, int NV> struct Vnni {
         for (int r = 0; r < MR; ++r) {
           __m512i rs = _mm512_set1_epi32(rowsum[m0 + r]);
           for (int v = 0; v < NV; ++v) {
-            __m512i y = _mm512_sub_epi32(_mm512_add_epi32(acc[r][v], acc[r][v]), rs);
+            __m512i y =
+                _mm512_sub_epi32(_mm512_add_epi32(acc[r][v], acc[r][v]), rs);
             _mm512_storeu_si512(Y + size_t(m0 + r) * N + pn * NR + v * 16, y);
           }
         }
@@ -181,7 +183,7 @@ template <int MR, int NV> struct Vnni {
 template <int MR, int NV> struct Lut6 {
   static constexpr int KC = 192; // k per u16 flush
   const Problem &P;
-  int G; // groups of 6
+  int G;               // groups of 6
   Buf<uint8_t> Wi;     // [N/64][G][64]
   Buf<uint8_t> tab;    // [MR][G][2][64] tables of the current m block
   Buf<int32_t> rowsum; // [MR]
@@ -248,19 +250,23 @@ template <int MR, int NV> struct Lut6 {
       __m512i sad = _mm512_setzero_si512();
       for (int k = 0; k < K; k += 64)
         sad = _mm512_add_epi64(
-            sad, _mm512_sad_epu8(
-                     _mm512_xor_si512(_mm512_loadu_si512(x + k),
-                                      _mm512_set1_epi8(P.Signed ? char(0x80) : 0)),
-                     _mm512_setzero_si512()));
+            sad,
+            _mm512_sad_epu8(
+                _mm512_xor_si512(_mm512_loadu_si512(x + k),
+                                 _mm512_set1_epi8(P.Signed ? char(0x80) : 0)),
+                _mm512_setzero_si512()));
       rowsum[r] = int32_t(_mm512_reduce_add_epi64(sad));
       for (int j = 0; j < G; j += 2) {
-        __m128i v = _mm_xor_si128(_mm_loadu_si128((const __m128i *)(x + 6 * j)), flip);
+        __m128i v =
+            _mm_xor_si128(_mm_loadu_si128((const __m128i *)(x + 6 * j)), flip);
         __m512i w = _mm512_broadcast_i32x4(v);
         __m512i X = _mm512_and_si512(
             _mm512_mask_mov_epi8(w, hiLanes, _mm512_srli_epi16(w, 4)), nib);
         __m512i S = _mm512_maskz_permutexvar_epi8(cMask[0], cIdx[0], X);
-        S = _mm512_add_epi8(S, _mm512_maskz_permutexvar_epi8(cMask[1], cIdx[1], X));
-        S = _mm512_add_epi8(S, _mm512_maskz_permutexvar_epi8(cMask[2], cIdx[2], X));
+        S = _mm512_add_epi8(
+            S, _mm512_maskz_permutexvar_epi8(cMask[1], cIdx[1], X));
+        S = _mm512_add_epi8(
+            S, _mm512_maskz_permutexvar_epi8(cMask[2], cIdx[2], X));
         for (int g = 0; g < 2; ++g)
           for (int h = 0; h < 2; ++h) {
             __m512i T = _mm512_add_epi8(_mm512_permutexvar_epi8(dA[g][h], S),
@@ -291,16 +297,19 @@ template <int MR, int NV> struct Lut6 {
       for (int r = 0; r < MR; ++r) {
         const uint8_t *t = tb + size_t(r) * G * 128 + s * 256;
         __m512i tl0 = _mm512_load_si512(t), th0 = _mm512_load_si512(t + 64);
-        __m512i tl1 = _mm512_load_si512(t + 128), th1 = _mm512_load_si512(t + 192);
+        __m512i tl1 = _mm512_load_si512(t + 128),
+                th1 = _mm512_load_si512(t + 192);
         for (int v = 0; v < NV; ++v) {
           __m512i lo = _mm512_add_epi8(_mm512_permutexvar_epi8(I0[v], tl0),
                                        _mm512_permutexvar_epi8(I1[v], tl1));
           __m512i hi = _mm512_add_epi8(_mm512_permutexvar_epi8(I0[v], th0),
                                        _mm512_permutexvar_epi8(I1[v], th1));
           A[r][v] = _mm512_add_epi16(
-              A[r][v], _mm512_maddubs_epi16(_mm512_unpacklo_epi8(lo, hi), c116));
+              A[r][v],
+              _mm512_maddubs_epi16(_mm512_unpacklo_epi8(lo, hi), c116));
           B[r][v] = _mm512_add_epi16(
-              B[r][v], _mm512_maddubs_epi16(_mm512_unpackhi_epi8(lo, hi), c116));
+              B[r][v],
+              _mm512_maddubs_epi16(_mm512_unpackhi_epi8(lo, hi), c116));
         }
       }
     }
@@ -345,9 +354,9 @@ template <int MR, int NV> struct Lut6 {
         for (int n = 0; n < N; n += 16) {
           __m512i p = _mm512_load_si512(&C[size_t(r) * N + n]);
           __m512i cs = _mm512_load_si512(&P.colsum[n]);
-          __m512i y = _mm512_sub_epi32(
-              _mm512_sub_epi32(_mm512_add_epi32(p, p), rs),
-              _mm512_mullo_epi32(cs, _mm512_set1_epi32(off)));
+          __m512i y =
+              _mm512_sub_epi32(_mm512_sub_epi32(_mm512_add_epi32(p, p), rs),
+                               _mm512_mullo_epi32(cs, _mm512_set1_epi32(off)));
           _mm512_storeu_si512(Y + size_t(m0 + r) * N + n, y);
         }
       }
@@ -356,21 +365,52 @@ template <int MR, int NV> struct Lut6 {
 };
 
 // ------------------------------------------------------ port/mix probe
-static double pnow(){return now();}
+static double pnow() { return now(); }
 #define R12(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11)
-template<class F> double pbest(F f, long iters, int instrPerIter){
-  double b=1e9; for(int r=0;r<7;r++){double t=pnow(); f(iters); t=pnow()-t; if(t<b)b=t;}
-  return instrPerIter*(double)iters/b/1e9; // G instr/s
+template <class F> double pbest(F f, long iters, int instrPerIter) {
+  double b = 1e9;
+  for (int r = 0; r < 7; r++) {
+    double t = pnow();
+    f(iters);
+    t = pnow() - t;
+    if (t < b)
+      b = t;
+  }
+  return instrPerIter * (double)iters / b / 1e9; // G instr/s
 }
 // Throughput of single instructions and of instruction mixes, register
 // only (inline asm, independent chains): instructions per cycle for single
 // instructions and the lut6 step (a cell is 4 vpermb, 2 vpaddb, 2 vpunpck,
 // 2 vpmaddubsw, 2 vpaddw), pairs or triples per cycle for the mixes.
-static void portProbe(){
-  long it=20000000;
-  double ghz = pbest([](long n){ long x=0; for(long i=0;i<n;i++){ asm volatile("add $1,%0\n\tadd $1,%0\n\tadd $1,%0\n\tadd $1,%0":"+r"(x)); } }, it, 4);
+static void portProbe() {
+  long it = 20000000;
+  double ghz = pbest(
+      [](long n) {
+        long x = 0;
+        for (long i = 0; i < n; i++) {
+          asm volatile("add $1,%0\n\tadd $1,%0\n\tadd $1,%0\n\tadd $1,%0"
+                       : "+r"(x));
+        }
+      },
+      it, 4);
   printf("dep add chain: %.2f GHz\n", ghz);
-#define T(name, body, per) printf("%-34s %.2f per cycle\n", name, pbest([](long n){ for(long i=0;i<n;i++){ asm volatile(body ::: "xmm0","xmm1","xmm2","xmm3","xmm4","xmm5","xmm6","xmm7","xmm8","xmm9","xmm10","xmm11","xmm12","xmm13","xmm14","xmm15","xmm16","xmm17","xmm18","xmm19","xmm20","xmm21","xmm22","xmm23","xmm24","xmm25","xmm26","xmm27","xmm28","xmm29","xmm30","xmm31"); } }, it/4, per)/ghz);
+#define T(name, body, per)                                                     \
+  printf("%-34s %.2f per cycle\n", name,                                       \
+         pbest(                                                                \
+             [](long n) {                                                      \
+               for (long i = 0; i < n; i++) {                                  \
+                 asm volatile(                                                 \
+                     body ::                                                   \
+                         : "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5",     \
+                           "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11",   \
+                           "xmm12", "xmm13", "xmm14", "xmm15", "xmm16",        \
+                           "xmm17", "xmm18", "xmm19", "xmm20", "xmm21",        \
+                           "xmm22", "xmm23", "xmm24", "xmm25", "xmm26",        \
+                           "xmm27", "xmm28", "xmm29", "xmm30", "xmm31");       \
+               }                                                               \
+             },                                                                \
+             it / 4, per) /                                                    \
+             ghz);
 #define DP(i) "vpdpbusd %%zmm20,%%zmm21,%%zmm" #i "\n\t"
 #define PB(i) "vpermb %%zmm20,%%zmm21,%%zmm" #i "\n\t"
 #define PS(i) "vpshufb %%zmm20,%%zmm21,%%zmm" #i "\n\t"
@@ -385,21 +425,72 @@ static void portProbe(){
   T("vpaddb zmm", R12(AB), 12)
   T("vpmaddubsw zmm", R12(MW), 12)
   T("vpunpcklbw zmm", R12(UL), 12)
-#define MIX1(i) "vpermb %%zmm20,%%zmm21,%%zmm" #i "\n\tvpdpbusd %%zmm20,%%zmm22,%%zmm1" #i "\n\t"
+#define MIX1(i)                                                                \
+  "vpermb %%zmm20,%%zmm21,%%zmm" #i "\n\tvpdpbusd %%zmm20,%%zmm22,%%zmm1" #i   \
+  "\n\t"
 #define R6(X) X(0) X(1) X(2) X(3) X(4) X(5)
   T("vpermb+vpdpbusd (pairs)", R6(MIX1), 6)
-#define MIX2(i) "vpermi2b %%zmm20,%%zmm21,%%zmm" #i "\n\tvpdpbusd %%zmm20,%%zmm22,%%zmm1" #i "\n\t"
+#define MIX2(i)                                                                \
+  "vpermi2b %%zmm20,%%zmm21,%%zmm" #i "\n\tvpdpbusd %%zmm20,%%zmm22,%%zmm1" #i \
+  "\n\t"
   T("vpermi2b+vpdpbusd (pairs)", R6(MIX2), 6)
-#define MIX3(i) "vpshufb %%zmm20,%%zmm21,%%zmm" #i "\n\tvpaddb %%zmm20,%%zmm22,%%zmm1" #i "\n\t"
+#define MIX3(i)                                                                \
+  "vpshufb %%zmm20,%%zmm21,%%zmm" #i "\n\tvpaddb %%zmm20,%%zmm22,%%zmm1" #i    \
+  "\n\t"
   T("vpshufb+vpaddb (pairs)", R6(MIX3), 6)
-#define MIX4(i) "vpshufb %%zmm20,%%zmm21,%%zmm" #i "\n\tvpdpbusd %%zmm20,%%zmm22,%%zmm1" #i "\n\t"
+#define MIX4(i)                                                                \
+  "vpshufb %%zmm20,%%zmm21,%%zmm" #i "\n\tvpdpbusd %%zmm20,%%zmm22,%%zmm1" #i  \
+  "\n\t"
   T("vpshufb+vpdpbusd (pairs)", R6(MIX4), 6)
-#define MIX5(i,j) "vpermb %%zmm20,%%zmm21,%%zmm" #i "\n\tvpdpbusd %%zmm20,%%zmm22,%%zmm1" #i "\n\tvpaddb %%zmm20,%%zmm22,%%zmm" #j "\n\t"
-  T("vpermb+vpdpbusd+vpaddb (triples)", MIX5(0,16) MIX5(1,17) MIX5(2,18) MIX5(3,19), 4)
-  T("lut6 step, 3 cells (instr)", "vpermb %%zmm20,%%zmm21,%%zmm0\n\tvpermb %%zmm22,%%zmm21,%%zmm1\n\tvpermb %%zmm20,%%zmm23,%%zmm2\n\tvpermb %%zmm22,%%zmm23,%%zmm3\n\tvpaddb %%zmm0,%%zmm1,%%zmm0\n\tvpaddb %%zmm2,%%zmm3,%%zmm2\n\tvpunpcklbw %%zmm2,%%zmm0,%%zmm1\n\tvpunpckhbw %%zmm2,%%zmm0,%%zmm3\n\tvpmaddubsw %%zmm24,%%zmm1,%%zmm1\n\tvpmaddubsw %%zmm24,%%zmm3,%%zmm3\n\tvpaddw %%zmm1,%%zmm25,%%zmm25\n\tvpaddw %%zmm3,%%zmm26,%%zmm26\n\t" "vpermb %%zmm20,%%zmm21,%%zmm4\n\tvpermb %%zmm22,%%zmm21,%%zmm5\n\tvpermb %%zmm20,%%zmm23,%%zmm6\n\tvpermb %%zmm22,%%zmm23,%%zmm7\n\tvpaddb %%zmm4,%%zmm5,%%zmm4\n\tvpaddb %%zmm6,%%zmm7,%%zmm6\n\tvpunpcklbw %%zmm6,%%zmm4,%%zmm5\n\tvpunpckhbw %%zmm6,%%zmm4,%%zmm7\n\tvpmaddubsw %%zmm24,%%zmm5,%%zmm5\n\tvpmaddubsw %%zmm24,%%zmm7,%%zmm7\n\tvpaddw %%zmm5,%%zmm27,%%zmm27\n\tvpaddw %%zmm7,%%zmm28,%%zmm28\n\t" "vpermb %%zmm20,%%zmm21,%%zmm8\n\tvpermb %%zmm22,%%zmm21,%%zmm9\n\tvpermb %%zmm20,%%zmm23,%%zmm10\n\tvpermb %%zmm22,%%zmm23,%%zmm11\n\tvpaddb %%zmm8,%%zmm9,%%zmm8\n\tvpaddb %%zmm10,%%zmm11,%%zmm10\n\tvpunpcklbw %%zmm10,%%zmm8,%%zmm9\n\tvpunpckhbw %%zmm10,%%zmm8,%%zmm11\n\tvpmaddubsw %%zmm24,%%zmm9,%%zmm9\n\tvpmaddubsw %%zmm24,%%zmm11,%%zmm11\n\tvpaddw %%zmm9,%%zmm29,%%zmm29\n\tvpaddw %%zmm11,%%zmm30,%%zmm30\n\t", 36)
-  T("vpermb+vpmaddubsw (pairs)", "vpermb %%zmm20,%%zmm21,%%zmm0\n\tvpmaddubsw %%zmm20,%%zmm22,%%zmm10\n\t" "vpermb %%zmm20,%%zmm21,%%zmm1\n\tvpmaddubsw %%zmm20,%%zmm22,%%zmm11\n\t" "vpermb %%zmm20,%%zmm21,%%zmm2\n\tvpmaddubsw %%zmm20,%%zmm22,%%zmm12\n\t" "vpermb %%zmm20,%%zmm21,%%zmm3\n\tvpmaddubsw %%zmm20,%%zmm22,%%zmm13\n\t" "vpermb %%zmm20,%%zmm21,%%zmm4\n\tvpmaddubsw %%zmm20,%%zmm22,%%zmm14\n\t" "vpermb %%zmm20,%%zmm21,%%zmm5\n\tvpmaddubsw %%zmm20,%%zmm22,%%zmm15\n\t",6)
-  T("vpermb+vpunpcklbw (pairs)", "vpermb %%zmm20,%%zmm21,%%zmm0\n\tvpunpcklbw %%zmm20,%%zmm22,%%zmm10\n\t" "vpermb %%zmm20,%%zmm21,%%zmm1\n\tvpunpcklbw %%zmm20,%%zmm22,%%zmm11\n\t" "vpermb %%zmm20,%%zmm21,%%zmm2\n\tvpunpcklbw %%zmm20,%%zmm22,%%zmm12\n\t" "vpermb %%zmm20,%%zmm21,%%zmm3\n\tvpunpcklbw %%zmm20,%%zmm22,%%zmm13\n\t" "vpermb %%zmm20,%%zmm21,%%zmm4\n\tvpunpcklbw %%zmm20,%%zmm22,%%zmm14\n\t" "vpermb %%zmm20,%%zmm21,%%zmm5\n\tvpunpcklbw %%zmm20,%%zmm22,%%zmm15\n\t",6)
-  T("vpermb+vpaddw (pairs)", "vpermb %%zmm20,%%zmm21,%%zmm0\n\tvpaddw %%zmm20,%%zmm22,%%zmm10\n\t" "vpermb %%zmm20,%%zmm21,%%zmm1\n\tvpaddw %%zmm20,%%zmm22,%%zmm11\n\t" "vpermb %%zmm20,%%zmm21,%%zmm2\n\tvpaddw %%zmm20,%%zmm22,%%zmm12\n\t" "vpermb %%zmm20,%%zmm21,%%zmm3\n\tvpaddw %%zmm20,%%zmm22,%%zmm13\n\t" "vpermb %%zmm20,%%zmm21,%%zmm4\n\tvpaddw %%zmm20,%%zmm22,%%zmm14\n\t" "vpermb %%zmm20,%%zmm21,%%zmm5\n\tvpaddw %%zmm20,%%zmm22,%%zmm15\n\t",6)
+#define MIX5(i, j)                                                             \
+  "vpermb %%zmm20,%%zmm21,%%zmm" #i "\n\tvpdpbusd %%zmm20,%%zmm22,%%zmm1" #i   \
+  "\n\tvpaddb %%zmm20,%%zmm22,%%zmm" #j "\n\t"
+  T("vpermb+vpdpbusd+vpaddb (triples)",
+    MIX5(0, 16) MIX5(1, 17) MIX5(2, 18) MIX5(3, 19), 4)
+  T("lut6 step, 3 cells (instr)",
+    "vpermb %%zmm20,%%zmm21,%%zmm0\n\tvpermb %%zmm22,%%zmm21,%%zmm1\n\tvpermb "
+    "%%zmm20,%%zmm23,%%zmm2\n\tvpermb %%zmm22,%%zmm23,%%zmm3\n\tvpaddb "
+    "%%zmm0,%%zmm1,%%zmm0\n\tvpaddb %%zmm2,%%zmm3,%%zmm2\n\tvpunpcklbw "
+    "%%zmm2,%%zmm0,%%zmm1\n\tvpunpckhbw %%zmm2,%%zmm0,%%zmm3\n\tvpmaddubsw "
+    "%%zmm24,%%zmm1,%%zmm1\n\tvpmaddubsw %%zmm24,%%zmm3,%%zmm3\n\tvpaddw "
+    "%%zmm1,%%zmm25,%%zmm25\n\tvpaddw %%zmm3,%%zmm26,%%zmm26\n\t"
+    "vpermb %%zmm20,%%zmm21,%%zmm4\n\tvpermb %%zmm22,%%zmm21,%%zmm5\n\tvpermb "
+    "%%zmm20,%%zmm23,%%zmm6\n\tvpermb %%zmm22,%%zmm23,%%zmm7\n\tvpaddb "
+    "%%zmm4,%%zmm5,%%zmm4\n\tvpaddb %%zmm6,%%zmm7,%%zmm6\n\tvpunpcklbw "
+    "%%zmm6,%%zmm4,%%zmm5\n\tvpunpckhbw %%zmm6,%%zmm4,%%zmm7\n\tvpmaddubsw "
+    "%%zmm24,%%zmm5,%%zmm5\n\tvpmaddubsw %%zmm24,%%zmm7,%%zmm7\n\tvpaddw "
+    "%%zmm5,%%zmm27,%%zmm27\n\tvpaddw %%zmm7,%%zmm28,%%zmm28\n\t"
+    "vpermb %%zmm20,%%zmm21,%%zmm8\n\tvpermb %%zmm22,%%zmm21,%%zmm9\n\tvpermb "
+    "%%zmm20,%%zmm23,%%zmm10\n\tvpermb %%zmm22,%%zmm23,%%zmm11\n\tvpaddb "
+    "%%zmm8,%%zmm9,%%zmm8\n\tvpaddb %%zmm10,%%zmm11,%%zmm10\n\tvpunpcklbw "
+    "%%zmm10,%%zmm8,%%zmm9\n\tvpunpckhbw %%zmm10,%%zmm8,%%zmm11\n\tvpmaddubsw "
+    "%%zmm24,%%zmm9,%%zmm9\n\tvpmaddubsw %%zmm24,%%zmm11,%%zmm11\n\tvpaddw "
+    "%%zmm9,%%zmm29,%%zmm29\n\tvpaddw %%zmm11,%%zmm30,%%zmm30\n\t",
+    36)
+  T("vpermb+vpmaddubsw (pairs)",
+    "vpermb %%zmm20,%%zmm21,%%zmm0\n\tvpmaddubsw %%zmm20,%%zmm22,%%zmm10\n\t"
+    "vpermb %%zmm20,%%zmm21,%%zmm1\n\tvpmaddubsw %%zmm20,%%zmm22,%%zmm11\n\t"
+    "vpermb %%zmm20,%%zmm21,%%zmm2\n\tvpmaddubsw %%zmm20,%%zmm22,%%zmm12\n\t"
+    "vpermb %%zmm20,%%zmm21,%%zmm3\n\tvpmaddubsw %%zmm20,%%zmm22,%%zmm13\n\t"
+    "vpermb %%zmm20,%%zmm21,%%zmm4\n\tvpmaddubsw %%zmm20,%%zmm22,%%zmm14\n\t"
+    "vpermb %%zmm20,%%zmm21,%%zmm5\n\tvpmaddubsw %%zmm20,%%zmm22,%%zmm15\n\t",
+    6)
+  T("vpermb+vpunpcklbw (pairs)",
+    "vpermb %%zmm20,%%zmm21,%%zmm0\n\tvpunpcklbw %%zmm20,%%zmm22,%%zmm10\n\t"
+    "vpermb %%zmm20,%%zmm21,%%zmm1\n\tvpunpcklbw %%zmm20,%%zmm22,%%zmm11\n\t"
+    "vpermb %%zmm20,%%zmm21,%%zmm2\n\tvpunpcklbw %%zmm20,%%zmm22,%%zmm12\n\t"
+    "vpermb %%zmm20,%%zmm21,%%zmm3\n\tvpunpcklbw %%zmm20,%%zmm22,%%zmm13\n\t"
+    "vpermb %%zmm20,%%zmm21,%%zmm4\n\tvpunpcklbw %%zmm20,%%zmm22,%%zmm14\n\t"
+    "vpermb %%zmm20,%%zmm21,%%zmm5\n\tvpunpcklbw %%zmm20,%%zmm22,%%zmm15\n\t",
+    6)
+  T("vpermb+vpaddw (pairs)",
+    "vpermb %%zmm20,%%zmm21,%%zmm0\n\tvpaddw %%zmm20,%%zmm22,%%zmm10\n\t"
+    "vpermb %%zmm20,%%zmm21,%%zmm1\n\tvpaddw %%zmm20,%%zmm22,%%zmm11\n\t"
+    "vpermb %%zmm20,%%zmm21,%%zmm2\n\tvpaddw %%zmm20,%%zmm22,%%zmm12\n\t"
+    "vpermb %%zmm20,%%zmm21,%%zmm3\n\tvpaddw %%zmm20,%%zmm22,%%zmm13\n\t"
+    "vpermb %%zmm20,%%zmm21,%%zmm4\n\tvpaddw %%zmm20,%%zmm22,%%zmm14\n\t"
+    "vpermb %%zmm20,%%zmm21,%%zmm5\n\tvpaddw %%zmm20,%%zmm22,%%zmm15\n\t",
+    6)
 }
 
 // ------------------------------------------------------------------- driver

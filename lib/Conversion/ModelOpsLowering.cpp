@@ -16,11 +16,11 @@
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
-#include "mlir/Dialect/SCF/IR/SCF.h"
-#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Dialect/Math/Transforms/Approximation.h"
 #include "mlir/Dialect/Math/Transforms/Passes.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Utils/StructuredOpsUtils.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
@@ -509,9 +509,9 @@ Value readVector(ImplicitLocOpBuilder &b, Value source, ValueRange indices,
   Value padding = element.isF32()
                       ? f32Const(b, 0.0f)
                       : arith::ConstantIntOp::create(b, element, 0).getResult();
-  return vector::TransferReadOp::create(
-      b, VectorType::get({kLanes}, element), source, indices, padding,
-      ArrayRef<bool>{inBounds});
+  return vector::TransferReadOp::create(b, VectorType::get({kLanes}, element),
+                                        source, indices, padding,
+                                        ArrayRef<bool>{inBounds});
 }
 
 Value writeVector(ImplicitLocOpBuilder &b, Value vector, Value dest,
@@ -552,8 +552,8 @@ struct FloatPanelGemm {
     int64_t n = resultType.getDimSize(1), nv = nr / kLanes;
     Value rows = dimOf(b, x, 0);
     Value out = freshTensor(b, resultType, {rows, idx(b, n)});
-    auto sliceType = RankedTensorType::get({resultType.getDimSize(0), nr},
-                                           b.getF32Type());
+    auto sliceType =
+        RankedTensorType::get({resultType.getDimSize(0), nr}, b.getF32Type());
     return forallBlocks(
         b, out, idx(b, n / nr),
         [&](ImplicitLocOpBuilder &f, Value panel) {
@@ -571,13 +571,13 @@ struct FloatPanelGemm {
                 SmallVector<Value> start;
                 for (int64_t v = 0; v < nv; ++v)
                   start.push_back(
-                      bias ? readVector(t, bias,
-                                        {add(t, col0, idx(t, v * kLanes))},
-                                        true)
-                           : arith::ConstantOp::create(
-                                 t, f32Vector(t),
-                                 DenseElementsAttr::get(f32Vector(t), 0.0f))
-                                 .getResult());
+                      bias
+                          ? readVector(t, bias,
+                                       {add(t, col0, idx(t, v * kLanes))}, true)
+                          : arith::ConstantOp::create(
+                                t, f32Vector(t),
+                                DenseElementsAttr::get(f32Vector(t), 0.0f))
+                                .getResult());
                 SmallVector<Value> init;
                 for (int64_t r = 0; r < tileRows; ++r)
                   init.append(start);
@@ -589,9 +589,9 @@ struct FloatPanelGemm {
                           .getResult();
                     },
                     [&](ImplicitLocOpBuilder &kb, Value c, int64_t v) {
-                      Value at = add(kb, add(kb, panelBase,
-                                             mul(kb, c, idx(kb, nr))),
-                                     idx(kb, v * kLanes));
+                      Value at =
+                          add(kb, add(kb, panelBase, mul(kb, c, idx(kb, nr))),
+                              idx(kb, v * kLanes));
                       return readVector(kb, panels, {at}, true);
                     });
                 for (int64_t r = 0; r < tileRows; ++r)
@@ -622,9 +622,9 @@ struct DenseLowering : OpConversionPattern<DenseOp> {
       int64_t nr = FloatPanelGemm::panelWidth(n);
       Value panels =
           FloatPanelGemm::packWeights(b, readFloats(weights), n, k, nr);
-      rewriter.replaceOp(op, FloatPanelGemm::emit(b, x, panels,
-                                                  adaptor.getBias(), k, nr,
-                                                  op.getType()));
+      rewriter.replaceOp(op,
+                         FloatPanelGemm::emit(b, x, panels, adaptor.getBias(),
+                                              k, nr, op.getType()));
       return success();
     }
     // Otherwise the weight is used as [K, N] so that the innermost loop runs
@@ -673,7 +673,9 @@ struct DenseLowering : OpConversionPattern<DenseOp> {
 
 /// Rows per micro-tile for NV accumulator vectors per row: at most 24
 /// accumulators, so operands and a broadcast still fit 32 zmm registers.
-int64_t rowTileFor(int64_t nv) { return std::max<int64_t>(1, std::min<int64_t>(8, 24 / nv)); }
+int64_t rowTileFor(int64_t nv) {
+  return std::max<int64_t>(1, std::min<int64_t>(8, 24 / nv));
+}
 
 struct AttentionScoresLowering : OpConversionPattern<AttentionScoresOp> {
   using OpConversionPattern::OpConversionPattern;
@@ -702,8 +704,7 @@ struct AttentionScoresLowering : OpConversionPattern<AttentionScoresOp> {
           return tensor::ExtractOp::create(w, keys, ValueRange{row, col});
         });
     RankedTensorType resultType = op.getType();
-    Value out =
-        freshTensor(b, resultType, {batch, idx(b, heads), seq, seq});
+    Value out = freshTensor(b, resultType, {batch, idx(b, heads), seq, seq});
     auto sliceType = RankedTensorType::get(
         {resultType.getDimSize(2), resultType.getDimSize(3)}, b.getF32Type());
     float root = static_cast<float>(std::sqrt(static_cast<double>(d)));
@@ -748,16 +749,17 @@ struct AttentionScoresLowering : OpConversionPattern<AttentionScoresOp> {
                       p, arith::SubFOp::create(p, ones, keep), big));
                 }
                 Value rootVec = arith::ConstantOp::create(
-                    p, f32Vector(p), DenseElementsAttr::get(f32Vector(p), root));
+                    p, f32Vector(p),
+                    DenseElementsAttr::get(f32Vector(p), root));
                 Value filled = forRowTiles(
                     p, seq, rowTileFor(nv), iter[0],
                     [&](ImplicitLocOpBuilder &t, Value m, int64_t rows,
                         Value slice) {
                       SmallVector<Value> init(
-                          rows * nv, arith::ConstantOp::create(
-                                         t, f32Vector(t),
-                                         DenseElementsAttr::get(f32Vector(t),
-                                                                0.0f)));
+                          rows * nv,
+                          arith::ConstantOp::create(
+                              t, f32Vector(t),
+                              DenseElementsAttr::get(f32Vector(t), 0.0f)));
                       SmallVector<Value> acc = fmaTile(
                           t, m, rows, idx(t, d), init,
                           [&](ImplicitLocOpBuilder &kb, Value row, Value c) {
@@ -780,11 +782,10 @@ struct AttentionScoresLowering : OpConversionPattern<AttentionScoresOp> {
                               t, acc[r * nv + v], rootVec);
                           Value y =
                               arith::AddFOp::create(t, scaled, maskTerms[v]);
-                          slice = writeVector(
-                              t, y, slice,
-                              {add(t, m, idx(t, r)),
-                               add(t, j0, idx(t, v * kLanes))},
-                              false);
+                          slice = writeVector(t, y, slice,
+                                              {add(t, m, idx(t, r)),
+                                               add(t, j0, idx(t, v * kLanes))},
+                                              false);
                         }
                       return slice;
                     });
@@ -801,12 +802,11 @@ struct AttentionScoresLowering : OpConversionPattern<AttentionScoresOp> {
 /// [S, d] at rows item * S and columns head * d, in an scf.forall; `body`
 /// gets the item, the head, the block's first token row and first column,
 /// and the block to fill.
-Value forEachHeadBlock(
-    ImplicitLocOpBuilder &b, RankedTensorType resultType, Value batch,
-    Value seq, int64_t heads, int64_t d,
-    function_ref<Value(ImplicitLocOpBuilder &, Value, Value, Value, Value,
-                       Value)>
-        body) {
+Value forEachHeadBlock(ImplicitLocOpBuilder &b, RankedTensorType resultType,
+                       Value batch, Value seq, int64_t heads, int64_t d,
+                       function_ref<Value(ImplicitLocOpBuilder &, Value, Value,
+                                          Value, Value, Value)>
+                           body) {
   Value out =
       freshTensor(b, resultType, {mul(b, batch, seq), idx(b, heads * d)});
   auto sliceType = RankedTensorType::get(
@@ -905,8 +905,8 @@ struct BinaryAttention {
         auto maskType = VectorType::get({kLanes}, w.getI1Type());
         negative = arith::AndIOp::create(
             w, negative,
-            arith::ConstantOp::create(
-                w, maskType, DenseElementsAttr::get(maskType, keep)));
+            arith::ConstantOp::create(w, maskType,
+                                      DenseElementsAttr::get(maskType, keep)));
       }
       Value bits = arith::ShLIOp::create(w, bitsOf(w, negative),
                                          i64Const(w, chunk * kLanes));
@@ -916,11 +916,11 @@ struct BinaryAttention {
   }
 
   /// A tensor filled by `for i < count, for e < inner: t[at(i, e)] = f(i, e)`.
-  Value fill(ImplicitLocOpBuilder &w, Value init, Value count, int64_t inner,
-             function_ref<SmallVector<Value>(ImplicitLocOpBuilder &, Value,
-                                             int64_t)>
-                 at,
-             function_ref<Value(ImplicitLocOpBuilder &, Value, int64_t)> f) {
+  Value
+  fill(ImplicitLocOpBuilder &w, Value init, Value count, int64_t inner,
+       function_ref<SmallVector<Value>(ImplicitLocOpBuilder &, Value, int64_t)>
+           at,
+       function_ref<Value(ImplicitLocOpBuilder &, Value, int64_t)> f) {
     return scf::ForOp::create(
                w, idx(w, 0), count, idx(w, 1), ValueRange{init},
                [&](OpBuilder &lb, Location loc, Value i, ValueRange iter) {
@@ -950,7 +950,9 @@ struct BinaryAttention {
           // Query bits [S][nw]; key bits word-major [nw][S], so that 16
           // consecutive keys are one vector load.
           Value qBits = fill(
-              f, tensor::EmptyOp::create(f, ArrayRef<OpFoldResult>{seq, f.getIndexAttr(nw)}, i64),
+              f,
+              tensor::EmptyOp::create(
+                  f, ArrayRef<OpFoldResult>{seq, f.getIndexAttr(nw)}, i64),
               seq, nw,
               [&](ImplicitLocOpBuilder &, Value i, int64_t w) {
                 return SmallVector<Value>{i, idx(f, w)};
@@ -966,8 +968,7 @@ struct BinaryAttention {
               linalg::FillOp::create(
                   f, ValueRange{i64Const(f, 0)},
                   ValueRange{tensor::EmptyOp::create(
-                      f,
-                      ArrayRef<OpFoldResult>{f.getIndexAttr(nw), paddedKeys},
+                      f, ArrayRef<OpFoldResult>{f.getIndexAttr(nw), paddedKeys},
                       i64)})
                   .getResult(0),
               seq, nw,
@@ -980,7 +981,9 @@ struct BinaryAttention {
           // Value sign bits by column: bit (j % 64) of vNeg[j / 64][c].
           int64_t columnVectors = d / kWordLanes;
           Value vNeg = fill(
-              f, tensor::EmptyOp::create(f, ArrayRef<OpFoldResult>{keyWords, f.getIndexAttr(d)}, i64),
+              f,
+              tensor::EmptyOp::create(
+                  f, ArrayRef<OpFoldResult>{keyWords, f.getIndexAttr(d)}, i64),
               keyWords, columnVectors,
               [&](ImplicitLocOpBuilder &l, Value jw, int64_t cv) {
                 return SmallVector<Value>{jw, idx(l, cv * kWordLanes)};
@@ -998,8 +1001,7 @@ struct BinaryAttention {
                              Value values = readVector(
                                  in, v,
                                  {add(in, firstToken, add(in, j0, jj)),
-                                  add(in, firstCol,
-                                      idx(in, cv * kWordLanes))},
+                                  add(in, firstCol, idx(in, cv * kWordLanes))},
                                  true);
                              Value negative = arith::CmpFOp::create(
                                  in, arith::CmpFPredicate::OLT, values,
@@ -1019,8 +1021,8 @@ struct BinaryAttention {
                                  splat(in, wordVector(),
                                        in.getI64IntegerAttr(0)));
                              scf::YieldOp::create(
-                                 in, ValueRange{arith::OrIOp::create(
-                                         in, acc[0], set)});
+                                 in, ValueRange{arith::OrIOp::create(in, acc[0],
+                                                                     set)});
                            })
                     .getResult(0);
               });
@@ -1048,8 +1050,7 @@ struct BinaryAttention {
                       l,
                       which == 0 ? arith::CmpIPredicate::eq
                                  : arith::CmpIPredicate::sgt,
-                      m,
-                      splat(l, m.getType(), l.getI32IntegerAttr(1)));
+                      m, splat(l, m.getType(), l.getI32IntegerAttr(1)));
                   word = arith::OrIOp::create(
                       l, word,
                       arith::ShLIOp::create(l, bitsOf(l, test),
@@ -1062,65 +1063,63 @@ struct BinaryAttention {
           Value one = splat(f, wordVector(), f.getI64IntegerAttr(1));
           Value pBits = tensor::EmptyOp::create(
               f, ArrayRef<OpFoldResult>{seq, keyWords}, i64);
-          pBits = scf::ForOp::create(
-                      f, idx(f, 0), seq, idx(f, 1), ValueRange{pBits},
-                      [&](OpBuilder &ib, Location loc, Value i,
-                          ValueRange iter) {
-                        ImplicitLocOpBuilder in(loc, ib);
-                        SmallVector<Value> query;
-                        for (int64_t w = 0; w < nw; ++w)
-                          query.push_back(vector::BroadcastOp::create(
-                              in, wordVector(),
-                              tensor::ExtractOp::create(
-                                  in, qBits, ValueRange{i, idx(in, w)})));
-                        auto words = scf::ForOp::create(
-                            in, idx(in, 0), keyWords, idx(in, 1), iter,
-                            [&](OpBuilder &wb, Location wloc, Value jw,
-                                ValueRange wIter) {
-                              ImplicitLocOpBuilder ww(wloc, wb);
-                              Value word = i64Const(ww, 0);
-                              for (int64_t chunk = 0; chunk < 4; ++chunk) {
-                                Value j0 = add(ww, mul(ww, jw, idx(ww, 64)),
-                                               idx(ww, chunk * kWordLanes));
-                                Value mismatches =
-                                    splat(ww, wordVector(),
-                                          ww.getI64IntegerAttr(0));
-                                for (int64_t w = 0; w < nw; ++w) {
-                                  Value keys = readVector(
-                                      ww, kBits, {idx(ww, w), j0}, true);
-                                  mismatches = arith::AddIOp::create(
-                                      ww, mismatches,
-                                      math::CtPopOp::create(
-                                          ww, arith::XOrIOp::create(
-                                                  ww, query[w], keys)));
-                                }
-                                Value positive = arith::CmpIOp::create(
-                                    ww,
-                                    strict ? arith::CmpIPredicate::slt
-                                           : arith::CmpIPredicate::sle,
-                                    arith::ShLIOp::create(ww, mismatches, one),
-                                    limit);
-                                word = arith::OrIOp::create(
-                                    ww, word,
-                                    arith::ShLIOp::create(
-                                        ww, bitsOf(ww, positive),
-                                        i64Const(ww, chunk * kWordLanes)));
-                              }
-                              Value follow = tensor::ExtractOp::create(
-                                  ww, maskWords, ValueRange{jw, idx(ww, 0)});
-                              Value always = tensor::ExtractOp::create(
-                                  ww, maskWords, ValueRange{jw, idx(ww, 1)});
-                              word = arith::OrIOp::create(
-                                  ww, arith::AndIOp::create(ww, word, follow),
-                                  always);
-                              scf::YieldOp::create(
-                                  ww, ValueRange{tensor::InsertOp::create(
-                                          ww, word, wIter[0],
-                                          ValueRange{i, jw})});
-                            });
-                        scf::YieldOp::create(in, words.getResults());
-                      })
-                      .getResult(0);
+          pBits =
+              scf::ForOp::create(
+                  f, idx(f, 0), seq, idx(f, 1), ValueRange{pBits},
+                  [&](OpBuilder &ib, Location loc, Value i, ValueRange iter) {
+                    ImplicitLocOpBuilder in(loc, ib);
+                    SmallVector<Value> query;
+                    for (int64_t w = 0; w < nw; ++w)
+                      query.push_back(vector::BroadcastOp::create(
+                          in, wordVector(),
+                          tensor::ExtractOp::create(
+                              in, qBits, ValueRange{i, idx(in, w)})));
+                    auto words = scf::ForOp::create(
+                        in, idx(in, 0), keyWords, idx(in, 1), iter,
+                        [&](OpBuilder &wb, Location wloc, Value jw,
+                            ValueRange wIter) {
+                          ImplicitLocOpBuilder ww(wloc, wb);
+                          Value word = i64Const(ww, 0);
+                          for (int64_t chunk = 0; chunk < 4; ++chunk) {
+                            Value j0 = add(ww, mul(ww, jw, idx(ww, 64)),
+                                           idx(ww, chunk * kWordLanes));
+                            Value mismatches = splat(ww, wordVector(),
+                                                     ww.getI64IntegerAttr(0));
+                            for (int64_t w = 0; w < nw; ++w) {
+                              Value keys =
+                                  readVector(ww, kBits, {idx(ww, w), j0}, true);
+                              mismatches = arith::AddIOp::create(
+                                  ww, mismatches,
+                                  math::CtPopOp::create(
+                                      ww, arith::XOrIOp::create(ww, query[w],
+                                                                keys)));
+                            }
+                            Value positive = arith::CmpIOp::create(
+                                ww,
+                                strict ? arith::CmpIPredicate::slt
+                                       : arith::CmpIPredicate::sle,
+                                arith::ShLIOp::create(ww, mismatches, one),
+                                limit);
+                            word = arith::OrIOp::create(
+                                ww, word,
+                                arith::ShLIOp::create(
+                                    ww, bitsOf(ww, positive),
+                                    i64Const(ww, chunk * kWordLanes)));
+                          }
+                          Value follow = tensor::ExtractOp::create(
+                              ww, maskWords, ValueRange{jw, idx(ww, 0)});
+                          Value always = tensor::ExtractOp::create(
+                              ww, maskWords, ValueRange{jw, idx(ww, 1)});
+                          word = arith::OrIOp::create(
+                              ww, arith::AndIOp::create(ww, word, follow),
+                              always);
+                          scf::YieldOp::create(
+                              ww, ValueRange{tensor::InsertOp::create(
+                                      ww, word, wIter[0], ValueRange{i, jw})});
+                        });
+                    scf::YieldOp::create(in, words.getResults());
+                  })
+                  .getResult(0);
           // ctx[i, c] = popcount(p[i]) - 2 * popcount(p[i] & vNeg[c]).
           return fill(
               f, slice, seq, columnVectors,
@@ -1130,10 +1129,8 @@ struct BinaryAttention {
               [&](ImplicitLocOpBuilder &l, Value i, int64_t cv) {
                 Value zero = splat(l, wordVector(), l.getI64IntegerAttr(0));
                 auto loop = scf::ForOp::create(
-                    l, idx(l, 0), keyWords, idx(l, 1),
-                    ValueRange{zero, zero},
-                    [&](OpBuilder &ib, Location loc, Value jw,
-                        ValueRange acc) {
+                    l, idx(l, 0), keyWords, idx(l, 1), ValueRange{zero, zero},
+                    [&](OpBuilder &ib, Location loc, Value jw, ValueRange acc) {
                       ImplicitLocOpBuilder in(loc, ib);
                       Value p = vector::BroadcastOp::create(
                           in, wordVector(),
@@ -1144,11 +1141,10 @@ struct BinaryAttention {
                       Value hits = math::CtPopOp::create(
                           in, arith::AndIOp::create(in, p, negatives));
                       scf::YieldOp::create(
-                          in, ValueRange{arith::AddIOp::create(
-                                             in, acc[0],
-                                             math::CtPopOp::create(in, p)),
-                                         arith::AddIOp::create(in, acc[1],
-                                                               hits)});
+                          in, ValueRange{
+                                  arith::AddIOp::create(
+                                      in, acc[0], math::CtPopOp::create(in, p)),
+                                  arith::AddIOp::create(in, acc[1], hits)});
                     });
                 Value total = arith::SubIOp::create(
                     l, loop.getResult(0),
@@ -1177,8 +1173,8 @@ struct AttentionContextLowering : OpConversionPattern<AttentionContextOp> {
     Value probs = adaptor.getProbs(), values = adaptor.getValues();
     Value batch = dimOf(b, probs, 0), seq = dimOf(b, probs, 2);
     if (d % kLanes != 0) {
-      rewriter.replaceOp(op, contextLoops(b, op, probs, values, batch, seq,
-                                          heads, d));
+      rewriter.replaceOp(
+          op, contextLoops(b, op, probs, values, batch, seq, heads, d));
       return success();
     }
     if (Value result = binaryAttention(b, op, rewriter, batch, seq, heads, d)) {
@@ -1194,13 +1190,11 @@ struct AttentionContextLowering : OpConversionPattern<AttentionContextOp> {
             Value firstCol, Value slice) {
           return forRowTiles(
               f, seq, rowTileFor(nv), slice,
-              [&](ImplicitLocOpBuilder &t, Value m, int64_t rows,
-                  Value slice) {
+              [&](ImplicitLocOpBuilder &t, Value m, int64_t rows, Value slice) {
                 SmallVector<Value> init(
-                    rows * nv,
-                    arith::ConstantOp::create(
-                        t, f32Vector(t),
-                        DenseElementsAttr::get(f32Vector(t), 0.0f)));
+                    rows * nv, arith::ConstantOp::create(
+                                   t, f32Vector(t),
+                                   DenseElementsAttr::get(f32Vector(t), 0.0f)));
                 SmallVector<Value> acc = fmaTile(
                     t, m, rows, seq, init,
                     [&](ImplicitLocOpBuilder &kb, Value row, Value j) {
@@ -1217,10 +1211,9 @@ struct AttentionContextLowering : OpConversionPattern<AttentionContextOp> {
                     });
                 for (int64_t r = 0; r < rows; ++r)
                   for (int64_t v = 0; v < nv; ++v)
-                    slice = writeVector(t, acc[r * nv + v], slice,
-                                        {add(t, m, idx(t, r)),
-                                         idx(t, v * kLanes)},
-                                        true);
+                    slice = writeVector(
+                        t, acc[r * nv + v], slice,
+                        {add(t, m, idx(t, r)), idx(t, v * kLanes)}, true);
                 return slice;
               });
         });
@@ -1231,9 +1224,8 @@ struct AttentionContextLowering : OpConversionPattern<AttentionContextOp> {
   /// The bit kernel when the op is BiBERT's Bi-Attention (see
   /// BinaryAttention), or null.
   static Value binaryAttention(ImplicitLocOpBuilder &b, AttentionContextOp op,
-                               ConversionPatternRewriter &rewriter,
-                               Value batch, Value seq, int64_t heads,
-                               int64_t d) {
+                               ConversionPatternRewriter &rewriter, Value batch,
+                               Value seq, int64_t heads, int64_t d) {
     Value v = signInput(op.getValues());
     auto map = op.getProbs().getDefiningOp<DequantizeOp>();
     auto positive = map ? map.getCodes().getDefiningOp<QuantizeOp>() : nullptr;
