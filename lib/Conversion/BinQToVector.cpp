@@ -1084,6 +1084,18 @@ private:
     }
   };
 
+  /// The NV vectors of weight words of one word of K in a panel: the sign
+  /// plane, and the nonzero plane of ternary weights.
+  void loadPanelWords(ImplicitLocOpBuilder &k, Value panel, Value word,
+                      SmallVectorImpl<Value> &sign,
+                      SmallVectorImpl<Value> &nonzero) {
+    for (int64_t nv = 0; nv < plan.NV; ++nv) {
+      sign.push_back(loadWeightWords(k, panel, word, nv, 0));
+      if (plan.weightTernary)
+        nonzero.push_back(loadWeightWords(k, panel, word, nv, 1));
+    }
+  }
+
   /// Bit-packed input: per 64-bit word of K, one broadcast input word
   /// against NV vectors of weight words. With s the XOR of the sign planes
   /// (the weight's alone for bool inputs) and v the AND of the valid planes,
@@ -1100,11 +1112,7 @@ private:
         [&](OpBuilder &kb, Location loc, Value word, ValueRange accs) {
           ImplicitLocOpBuilder k(loc, kb);
           SmallVector<Value> weightSign, weightValid;
-          for (int64_t nv = 0; nv < plan.NV; ++nv) {
-            weightSign.push_back(loadWeightWords(k, panel, word, nv, 0));
-            if (plan.weightTernary)
-              weightValid.push_back(loadWeightWords(k, panel, word, nv, 1));
-          }
+          loadPanelWords(k, panel, word, weightSign, weightValid);
           SmallVector<Value> next(accs.begin(), accs.end());
           for (int64_t r = 0; r < rows; ++r) {
             Value row = add(k, m, idx(k, r));
@@ -1170,11 +1178,7 @@ private:
         [&](OpBuilder &kb, Location loc, Value word, ValueRange accs) {
           ImplicitLocOpBuilder k(loc, kb);
           SmallVector<Value> weightSign, weightValid;
-          for (int64_t nv = 0; nv < plan.NV; ++nv) {
-            weightSign.push_back(loadWeightWords(k, panel, word, nv, 0));
-            if (plan.weightTernary)
-              weightValid.push_back(loadWeightWords(k, panel, word, nv, 1));
-          }
+          loadPanelWords(k, panel, word, weightSign, weightValid);
           SmallVector<Value> next(accs.begin(), accs.end());
           for (int64_t r = 0; r < rows; ++r) {
             Value row = add(k, m, idx(k, r));
